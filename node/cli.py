@@ -1,0 +1,108 @@
+"""The `puente` command: parse arguments, call services, print JSON.
+
+Each capability adds its commands in its own `commands.py` through `register(cli)`; this module
+only builds the parser, runs the chosen command and turns errors into one-line messages and exit
+codes (0 ok, 1 failure/bad input, 2 usage or configuration).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import inspect
+import json
+import sys
+from typing import Any, Callable
+
+from node import __version__
+from node.errors import PuenteError
+from node.settings import Settings, load_settings
+
+COMMAND_MODULES = (
+    "node.crypto.commands",
+    "node.commands",
+    "node.framework.commands",
+    "node.rpl.commands",
+    "node.issuance.commands",
+    "node.federation.commands",
+)
+
+
+class CommandLine:
+    """What a capability sees when it registers commands: groups shared by name."""
+
+    def __init__(self, parser: argparse.ArgumentParser) -> None:
+        self.parser = parser
+        self._top = parser.add_subparsers(dest="command", metavar="COMMAND")
+        self._groups: dict[str, argparse._SubParsersAction] = {}
+
+    def command(self, name: str, help: str, func: Callable[..., Any]) -> argparse.ArgumentParser:
+        """A top-level command, e.g. `puente init`."""
+        sub = self._top.add_parser(name, help=help, description=help)
+        sub.set_defaults(func=func)
+        return sub
+
+    def group(self, name: str, help: str) -> argparse._SubParsersAction:
+        """A command group, e.g. `puente credential ...`; several capabilities may add to one group."""
+        if name not in self._groups:
+            grp = self._top.add_parser(name, help=help, description=help)
+            grp.set_defaults(func=lambda args: _missing_subcommand(grp))
+            self._groups[name] = grp.add_subparsers(dest=f"{name}_command", metavar="SUBCOMMAND")
+        return self._groups[name]
+
+    def subcommand(self, group: str, name: str, help: str, func: Callable[..., Any], group_help: str = "") -> argparse.ArgumentParser:
+        sub = self.group(group, group_help or f"{group} commands").add_parser(name, help=help, description=help)
+        sub.set_defaults(func=func)
+        return sub
+
+
+def _missing_subcommand(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="puente", description="Puente node: credentials, frameworks and recognition across borders.")
+    parser.add_argument("--version", action="version", version=f"puente {__version__}")
+    parser.add_argument("--data-dir", help="node data directory (default: $PUENTE_DATA_DIR or ./var/node)")
+    parser.add_argument("--database-url", help="sqlite:///path or postgresql://... (default: SQLite in the data directory)")
+    cli = CommandLine(parser)
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue
+            raise
+        module.register(cli)
+    return parser
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    return load_settings(data_dir=getattr(args, "data_dir", None), database_url=getattr(args, "database_url", None))
+
+
+def print_json(value: Any, stream=None) -> None:
+    stream = stream or sys.stdout
+    stream.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
+    stream.flush()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        outcome = args.func(args)
+        if inspect.iscoroutine(outcome):
+            outcome = asyncio.run(outcome)
+        return int(outcome or 0)
+    except PuenteError as exc:
+        print(f"puente: {exc.detail}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("puente: interrupted", file=sys.stderr)
+        return 130

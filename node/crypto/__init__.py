@@ -1,0 +1,1 @@
+"""Keys, DIDs and Data Integrity proofs. Every signed document in Puente goes through here."""

@@ -1,0 +1,1 @@
+"""HTTP edge: app keys, problem+json, auth helpers, core routes."""

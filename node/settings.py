@@ -1,0 +1,119 @@
+"""One frozen Settings object. Nothing else in the node reads os.environ or the config file.
+
+Precedence: explicit overrides (CLI flags) > environment (PUENTE_*) > `<data_dir>/node.json`
+(written by `puente init`) > defaults. Secrets (admin tokens) live in `<data_dir>/secrets/`, with file
+mode 0600, and are never printed or logged.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+from node.errors import ConfigurationError
+
+CONFIG_FILE = "node.json"
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("./var/node")
+    database_url: str | None = None  # default: SQLite file inside data_dir
+    jurisdiction: str | None = None  # ISO 3166-1 alpha-2, e.g. "GT"
+    name: str | None = None
+    base_url: str | None = None  # public URL of this node; its did:web derives from it
+    host: str = "127.0.0.1"
+    port: int = 8080
+    log_level: str = "INFO"
+    log_format: str = "json"  # "json" or "text"
+    workers: int = 0  # process-pool size for canonicalization and batch signing; 0 = one per core
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def db_url(self) -> str:
+        if self.database_url:
+            return normalise_database_url(self.database_url)
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'puente.sqlite3').resolve()}"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"
+
+    @property
+    def secrets_dir(self) -> Path:
+        return self.data_dir / "secrets"
+
+    @property
+    def config_path(self) -> Path:
+        return self.data_dir / CONFIG_FILE
+
+    @property
+    def initialised(self) -> bool:
+        return self.config_path.exists()
+
+    def with_overrides(self, **changes: Any) -> "Settings":
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the URLs people write (postgresql://, sqlite:///) and pick the async driver."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        return "postgresql+asyncpg://" + url[len("postgresql://"):]
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url[len("sqlite:///"):]
+    if url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+        return url
+    raise ConfigurationError(f"unsupported database URL scheme: {url.split(':', 1)[0]!r} (use sqlite:/// or postgresql://)")
+
+
+_ENV = {
+    "PUENTE_DATA_DIR": "data_dir",
+    "PUENTE_DATABASE_URL": "database_url",
+    "PUENTE_JURISDICTION": "jurisdiction",
+    "PUENTE_NAME": "name",
+    "PUENTE_BASE_URL": "base_url",
+    "PUENTE_HOST": "host",
+    "PUENTE_PORT": "port",
+    "PUENTE_LOG_LEVEL": "log_level",
+    "PUENTE_LOG_FORMAT": "log_format",
+    "PUENTE_WORKERS": "workers",
+}
+_FILE_KEYS = {"database_url", "jurisdiction", "name", "base_url", "host", "port", "log_level", "log_format", "workers"}
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    env_values = {field_: environ[var] for var, field_ in _ENV.items() if environ.get(var)}
+    data_dir = Path(overrides.get("data_dir") or env_values.get("data_dir") or Settings.data_dir)
+    config_path = data_dir / CONFIG_FILE
+    if config_path.exists():
+        try:
+            stored = json.loads(config_path.read_text())
+        except (OSError, ValueError) as exc:
+            raise ConfigurationError(f"cannot read {config_path}: {exc}") from exc
+        values.update({k: v for k, v in stored.items() if k in _FILE_KEYS})
+    values.update(env_values)
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    values["data_dir"] = data_dir
+    for int_field in ("port", "workers"):
+        if int_field in values:
+            try:
+                values[int_field] = int(values[int_field])
+            except (TypeError, ValueError):
+                raise ConfigurationError(f"{int_field} must be a whole number, not {values[int_field]!r}") from None
+    if values.get("jurisdiction"):
+        values["jurisdiction"] = str(values["jurisdiction"]).upper()
+    return Settings(**values)
+
+
+def write_config(settings: Settings) -> None:
+    """Persist the non-secret settings chosen at `puente init`."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    config = {k: getattr(settings, k) for k in sorted(_FILE_KEYS) if getattr(settings, k) is not None}
+    settings.config_path.write_text(json.dumps(config, indent=2) + "\n")

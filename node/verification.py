@@ -66,7 +66,7 @@ class VerificationResult:
             return self.fail(check, reason, f"{type(exc).__name__}: {exc}")
         if outcome is None:
             return self.ok(check)
-        return self.add(outcome)
+        return self.add(Check(check, outcome.ok, outcome.reason, outcome.detail, outcome.stale))
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {

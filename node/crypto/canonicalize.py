@@ -1,0 +1,68 @@
+"""The two canonical forms Data Integrity signs: RDFC-1.0 (URDNA2015) N-Quads and RFC 8785 JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import rfc8785
+from pyld import jsonld
+
+from node.errors import InvalidInput, UnknownContext
+from node.jsonld.loader import check_contexts, document_loader
+from node.jsonld.processor import CachingJsonLdProcessor
+
+_RDFC_OPTIONS = {"algorithm": "URDNA2015", "format": "application/n-quads", "documentLoader": document_loader}
+
+
+class CanonicalizationError(InvalidInput):
+    slug = "canonicalization-failed"
+    title = "Document cannot be canonicalized"
+
+
+class UndefinedTerm(CanonicalizationError):
+    slug = "undefined-term"
+    title = "Term not defined by the JSON-LD context"
+
+
+def _refuse_dropped(expanded_property: str | None) -> None:
+    # Safe mode (VC Data Integrity 1.0, section 4): a term the context does not define would be
+    # silently dropped from the canonical form, i.e. left unsigned. Refuse instead.
+    raise UndefinedTerm(f"a property is not defined by the document's @context ({expanded_property or 'undefined term'}); it would be left unsigned")
+
+
+def rdfc(document: dict[str, Any]) -> str:
+    """RDFC-1.0 canonical N-Quads of a JSON-LD document, using bundled contexts only, in safe mode."""
+    check_contexts(document)
+    try:
+        return CachingJsonLdProcessor(on_property_dropped=_refuse_dropped).normalize(document, dict(_RDFC_OPTIONS))
+    except UndefinedTerm:
+        raise
+    except jsonld.JsonLdError as exc:
+        dropped = _cause_of(exc, UndefinedTerm)
+        if dropped:
+            raise dropped from None
+        unknown = _cause_of(exc, UnknownContext)
+        if unknown:
+            raise unknown from None
+        raise CanonicalizationError(f"JSON-LD processing failed: {_first_line(exc)}") from None
+
+
+def jcs(document: Any) -> bytes:
+    """RFC 8785 JSON Canonicalization Scheme."""
+    try:
+        return rfc8785.dumps(document)
+    except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
+        raise CanonicalizationError(f"JSON canonicalization failed: {exc}") from None
+
+
+def _cause_of(exc: BaseException | None, kind: type) -> Any:
+    while exc is not None:
+        if isinstance(exc, kind):
+            return exc
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def _first_line(exc: BaseException) -> str:
+    message = getattr(exc, "message", None) or str(exc)
+    return str(message).splitlines()[0][:300]

@@ -1,0 +1,280 @@
+"""An RPL (recognition of prior learning) case of one person, as a pure state machine.
+
+    inquiry → guidance → eligibility → identification → documentation → assessment_planned
+      → assessed → decision (full | partial | not_yet_competent) → appeal → closed
+                          decision ─────────────────────────────────────────→ closed
+
+Any state before `assessed` may also go straight to `closed` (the candidate withdraws or is not
+eligible). `assessed` must end in a decision: once someone has been assessed, the outcome is owed to them.
+A closed case is final; a reassessment after `partial` or `not_yet_competent` is a new case.
+
+Who may act: the assessor is named when the assessment is planned; only the assessor records that the
+assessment took place and the decision. An appeal names a reviewer who must not be the assessor (so
+nobody reviews their own judgement), and only that reviewer resolves it. Every transition returns a
+`Transition` record (who, when, why) that the service appends to the case's history.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from node.clock import isoformat_z
+from node.errors import Conflict, ForbiddenTransition, ValidationFailed
+
+INQUIRY = "inquiry"
+GUIDANCE = "guidance"
+ELIGIBILITY = "eligibility"
+IDENTIFICATION = "identification"
+DOCUMENTATION = "documentation"
+ASSESSMENT_PLANNED = "assessment_planned"
+ASSESSED = "assessed"
+DECISION = "decision"
+APPEAL = "appeal"
+CLOSED = "closed"
+
+STATES = (INQUIRY, GUIDANCE, ELIGIBILITY, IDENTIFICATION, DOCUMENTATION, ASSESSMENT_PLANNED, ASSESSED, DECISION, APPEAL, CLOSED)
+
+# The explicit transition table: every allowed (from, to) pair, nothing else.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    INQUIRY: frozenset({GUIDANCE, CLOSED}),
+    GUIDANCE: frozenset({ELIGIBILITY, CLOSED}),
+    ELIGIBILITY: frozenset({IDENTIFICATION, CLOSED}),
+    IDENTIFICATION: frozenset({DOCUMENTATION, CLOSED}),
+    DOCUMENTATION: frozenset({ASSESSMENT_PLANNED, CLOSED}),
+    ASSESSMENT_PLANNED: frozenset({ASSESSED, CLOSED}),
+    ASSESSED: frozenset({DECISION}),
+    DECISION: frozenset({APPEAL, CLOSED}),
+    APPEAL: frozenset({CLOSED}),
+    CLOSED: frozenset(),
+}
+
+FULL = "full"
+PARTIAL = "partial"
+NOT_YET_COMPETENT = "not_yet_competent"
+OUTCOMES = (FULL, PARTIAL, NOT_YET_COMPETENT)
+ISSUING_OUTCOMES = (FULL, PARTIAL)  # these decisions issue a credential
+
+UPHELD = "upheld"
+OVERTURNED = "overturned"
+APPEAL_OUTCOMES = (UPHELD, OVERTURNED)
+
+# Transitions that carry more than (actor, reason) go through their own method, so the data they
+# need cannot be skipped by a plain `advance`.
+DEDICATED = {ASSESSMENT_PLANNED: "plan_assessment", DECISION: "decide", APPEAL: "appeal"}
+
+SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+def check_transition(from_state: str, to_state: str) -> None:
+    """Raise ForbiddenTransition unless the table allows from_state → to_state."""
+    if to_state not in STATES:
+        raise ValidationFailed(f"unknown state {to_state!r}", errors=[{"path": "to", "error": f"one of {', '.join(STATES)}"}])
+    if to_state not in TRANSITIONS.get(from_state, frozenset()):
+        allowed = ", ".join(sorted(TRANSITIONS.get(from_state, ()))) or "none: the case is closed"
+        raise ForbiddenTransition(f"an RPL case cannot go from {from_state} to {to_state} (allowed: {allowed})")
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One line of a case's append-only history."""
+
+    case_id: str
+    from_state: str
+    to_state: str
+    actor: str
+    reason: str
+    at: datetime
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EvidenceItem:
+    """Evidence the candidate brings (certificates, photos, work samples): a digest plus where it is."""
+
+    name: str
+    media_type: str
+    sha256: str
+    url: str | None = None
+    content: bytes | None = None  # stored bytes, when the node keeps the file itself
+
+    @classmethod
+    def create(cls, *, name: str, media_type: str, sha256: str | None = None, url: str | None = None, content: bytes | None = None) -> "EvidenceItem":
+        errors = []
+        if not name or not name.strip():
+            errors.append({"path": "name", "error": "evidence needs a name"})
+        if not media_type or not re.fullmatch(r"[\w.+-]+/[\w.+-]+", media_type):
+            errors.append({"path": "media_type", "error": f"not a media type: {media_type!r}"})
+        if (url is None) == (content is None):
+            errors.append({"path": "url", "error": "give either a URL or the stored bytes, exactly one"})
+        if url is not None and not re.match(r"^https?://\S+$", url):
+            errors.append({"path": "url", "error": f"not an http(s) URL: {url!r}"})
+        if content is not None:
+            actual = hashlib.sha256(content).hexdigest()
+            if sha256 is not None and sha256.lower() != actual:
+                errors.append({"path": "sha256", "error": "does not match the stored bytes"})
+            sha256 = actual
+        if sha256 is None or not SHA256_RE.match(sha256.lower()):
+            errors.append({"path": "sha256", "error": "a 64-hex-digit SHA-256 digest is required for evidence given by URL"})
+        if errors:
+            raise ValidationFailed("invalid RPL evidence", errors=errors)
+        return cls(name.strip(), media_type, sha256.lower(), url, content)
+
+
+@dataclass
+class Case:
+    id: str
+    candidate_given_name: str
+    candidate_family_name: str
+    candidate_identifier: str  # did:key or e-mail: where the credential goes
+    template_id: str  # the achievement (qualification / occupational standard) being recognised
+    institution: str  # slug of the issuing institution running the case
+    opened_at: datetime
+    opened_by: str
+    state: str = INQUIRY
+    assessor: str | None = None
+    assessment_id: str | None = None
+    assessment_method: str | None = None
+    assessed_at: datetime | None = None
+    decision: str | None = None
+    units_certified: tuple[str, ...] = ()
+    decided_at: datetime | None = None
+    reviewer: str | None = None
+    appeal_outcome: str | None = None
+    credential_id: str | None = None
+
+    # -- transitions ----------------------------------------------------------------------------
+
+    def advance(self, to_state: str, *, actor: str, reason: str, at: datetime) -> Transition:
+        """A plain step (who and why). Steps that need more data use their own method."""
+        check_transition(self.state, to_state)
+        if to_state in DEDICATED:
+            raise ValidationFailed(f"moving to {to_state} needs more than a reason: use {DEDICATED[to_state]}")
+        if self.state == APPEAL:
+            raise ValidationFailed("an appeal is closed by its reviewer with an outcome: use resolve_appeal")
+        if to_state == ASSESSED:
+            self._require_actor(actor, self.assessor, "the assessor")
+        return self._move(to_state, actor, reason, at, {})
+
+    def plan_assessment(self, *, assessor: str, method: str, assessment_id: str, actor: str, reason: str, at: datetime) -> Transition:
+        check_transition(self.state, ASSESSMENT_PLANNED)
+        errors = []
+        if not (assessor or "").strip():
+            errors.append({"path": "assessor", "error": "an assessment needs a named assessor"})
+        if not (method or "").strip():
+            errors.append({"path": "method", "error": "say how the candidate will be assessed (e.g. observation, portfolio)"})
+        if errors:
+            raise ValidationFailed("cannot plan the assessment", errors=errors)
+        details = {"assessor": assessor.strip(), "method": method.strip(), "assessment_id": assessment_id}
+        transition = self._move(ASSESSMENT_PLANNED, actor, reason, at, details)
+        self.assessor, self.assessment_method, self.assessment_id = details["assessor"], details["method"], assessment_id
+        return transition
+
+    def decide(self, *, outcome: str, units: tuple[str, ...] = (), actor: str, reason: str, at: datetime) -> Transition:
+        check_transition(self.state, DECISION)
+        if outcome not in OUTCOMES:
+            raise ValidationFailed(f"unknown decision {outcome!r}", errors=[{"path": "outcome", "error": f"one of {', '.join(OUTCOMES)}"}])
+        units = tuple(u.strip() for u in units if u and u.strip())
+        if outcome == PARTIAL and not units:
+            raise ValidationFailed("a partial decision must list the units certified", errors=[{"path": "units", "error": "required for partial"}])
+        if outcome != PARTIAL and units:
+            raise ValidationFailed("only a partial decision lists units", errors=[{"path": "units", "error": f"not allowed for {outcome}"}])
+        self._require_actor(actor, self.assessor, "the assessor")
+        transition = self._move(DECISION, actor, reason, at, {"outcome": outcome, "units": list(units)})
+        self.decision, self.units_certified, self.decided_at = outcome, units, at
+        return transition
+
+    def appeal(self, *, reviewer: str, actor: str, reason: str, at: datetime) -> Transition:
+        check_transition(self.state, APPEAL)
+        reviewer = (reviewer or "").strip()
+        if not reviewer:
+            raise ValidationFailed("an appeal needs a reviewer", errors=[{"path": "reviewer", "error": "required"}])
+        if _same_person(reviewer, self.assessor):
+            raise ValidationFailed(
+                f"the appeal reviewer must not be the assessor ({self.assessor})",
+                errors=[{"path": "reviewer", "error": "must differ from the assessor"}],
+            )
+        transition = self._move(APPEAL, actor, reason, at, {"reviewer": reviewer})
+        self.reviewer = reviewer
+        return transition
+
+    def resolve_appeal(self, *, outcome: str, actor: str, reason: str, at: datetime) -> Transition:
+        check_transition(self.state, CLOSED)
+        if self.state != APPEAL:
+            raise ForbiddenTransition(f"the case is in {self.state}, not appeal")
+        if outcome not in APPEAL_OUTCOMES:
+            raise ValidationFailed(f"unknown appeal outcome {outcome!r}", errors=[{"path": "outcome", "error": f"one of {', '.join(APPEAL_OUTCOMES)}"}])
+        self._require_actor(actor, self.reviewer, "the appeal reviewer")
+        transition = self._move(CLOSED, actor, reason, at, {"appeal_outcome": outcome})
+        self.appeal_outcome = outcome
+        return transition
+
+    # -- evidence -------------------------------------------------------------------------------
+
+    def check_can_attach_evidence(self) -> None:
+        """Evidence counts until the assessment is judged; afterwards it would change a closed record."""
+        if self.state in (DECISION, APPEAL, CLOSED):
+            raise Conflict(f"evidence cannot be added to a case in {self.state}")
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    @property
+    def issues_credential(self) -> bool:
+        return self.decision in ISSUING_OUTCOMES
+
+    def _move(self, to_state: str, actor: str, reason: str, at: datetime, details: dict[str, Any]) -> Transition:
+        errors = []
+        if not (actor or "").strip():
+            errors.append({"path": "actor", "error": "say who makes this change"})
+        if not (reason or "").strip():
+            errors.append({"path": "reason", "error": "say why (it goes into the case history)"})
+        if errors:
+            raise ValidationFailed("a transition needs an actor and a reason", errors=errors)
+        transition = Transition(self.id, self.state, to_state, actor.strip(), reason.strip(), at, details)
+        self.state = to_state
+        if to_state == ASSESSED:
+            self.assessed_at = at
+        return transition
+
+    @staticmethod
+    def _require_actor(actor: str, expected: str | None, role: str) -> None:
+        if expected is None or not _same_person(actor, expected):
+            raise ValidationFailed(f"only {role} ({expected}) may do this, not {actor!r}", errors=[{"path": "actor", "error": f"must be {role}"}])
+
+
+def _same_person(a: str | None, b: str | None) -> bool:
+    """Names compared without case or surrounding spaces: 'Ana Pérez' and 'ana pérez ' are one person."""
+    if a is None or b is None:
+        return False
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+def assessment_evidence(case: Case, *, assessment_url: str | None = None) -> dict[str, Any]:
+    """The OB3 `evidence` entry a full/partial decision's credential carries: it points to the assessment."""
+    if case.decision not in ISSUING_OUTCOMES or case.assessed_at is None:
+        raise Conflict("only a full or partial decision after an assessment issues a credential")
+    units = list(case.units_certified)
+    narrative = (
+        f"Recognition of prior learning, case {case.id}: assessed by {case.assessor} "
+        f"({case.assessment_method}) on {isoformat_z(case.assessed_at)[:10]}; decision {case.decision}"
+        + (f", units certified: {', '.join(units)}." if units else ".")
+    )
+    evidence: dict[str, Any] = {
+        "id": case.assessment_id,
+        "type": ["Evidence"],
+        "name": "Recognition of prior learning assessment",
+        "narrative": narrative,
+        "genre": "RPL assessment",
+        "assessmentMethod": case.assessment_method,
+        "assessor": case.assessor,
+        "assessmentDate": isoformat_z(case.assessed_at),
+        "rplDecision": case.decision,
+    }
+    if units:
+        evidence["unitsCertified"] = units
+    if assessment_url:
+        evidence["description"] = f"Assessment record: {assessment_url}"
+    return evidence

@@ -37,6 +37,9 @@ class KeyResolutionError(PuenteError):
         super().__init__(detail)
         self.reason = reason
 
+    def __reduce__(self):  # keep the reason when sent to a worker process
+        return (type(self), (self.detail, self.reason))
+
 
 def add_proof(
     document: dict[str, Any],

@@ -29,6 +29,9 @@ class PublicKey:
     def from_multibase(cls, value: str) -> "PublicKey":
         return cls(value, Ed25519PublicKey.from_public_bytes(multibase.decode_public_key(value)))
 
+    def __reduce__(self):  # picklable for worker processes
+        return (PublicKey.from_multibase, (self.public_multibase,))
+
     def verify(self, signature: bytes, message: bytes) -> bool:
         try:
             self._key.verify(signature, message)
@@ -92,6 +95,14 @@ class KeyPair:
             raise InvalidInput(f"key file {path} is not JSON") from None
         return cls.from_json(data)
 
+    def __reduce__(self):  # picklable for worker processes; the seed travels only over the pool's pipe
+        return (_restore_keypair, (self.seed(), self.id, self.controller))
+
+    def seed(self) -> bytes:
+        from cryptography.hazmat.primitives.serialization import NoEncryption, PrivateFormat
+
+        return self._private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+
     @property
     def public_key(self) -> PublicKey:
         return PublicKey(self.public_multibase, self._private.public_key())
@@ -100,10 +111,7 @@ class KeyPair:
         return self._private.sign(message)
 
     def secret_multibase(self) -> str:
-        from cryptography.hazmat.primitives.serialization import NoEncryption, PrivateFormat
-
-        seed = self._private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
-        return multibase.encode_secret_key(seed)
+        return multibase.encode_secret_key(self.seed())
 
     def to_json(self, include_secret: bool = True) -> dict[str, str]:
         out = {"id": self.id, "controller": self.controller, "publicKeyMultibase": self.public_multibase}
@@ -125,3 +133,8 @@ class KeyPair:
             json.dump(self.to_json(), fh, indent=2)
             fh.write("\n")
         os.replace(tmp, path)
+
+
+def _restore_keypair(seed: bytes, key_id: str, controller: str) -> KeyPair:
+    pair = KeyPair.from_seed(seed)
+    return KeyPair(key_id, controller, pair.public_multibase, pair._private)

@@ -39,6 +39,8 @@ def register(cli: CommandLine) -> None:
     verify.add_argument("--did-documents", metavar="FILE", help="JSON object mapping DID -> DID document, for did:web issuers")
     verify.add_argument("--purpose", default="assertionMethod", help="expected proofPurpose (default assertionMethod)")
     verify.add_argument("--offline", action="store_true", help="do not fetch status lists or DID documents over HTTP")
+    verify.add_argument("--proof-only", action="store_true",
+                        help="check only the Data Integrity proofs (not issuer binding, validity period or status)")
     verify.add_argument("file", nargs="?", default="-", help="credential to verify (default: stdin)")
 
 
@@ -101,7 +103,10 @@ async def cmd_credential_verify(args: argparse.Namespace) -> int:
     except PuenteError as exc:
         return _report(_input_failure(exc))
     async with _verifier(args, documents) as verifier:
-        result = await verifier.verify(credential, purpose=args.purpose)
+        if args.proof_only:
+            result = await verifier.verify_proofs(credential, purpose=args.purpose)
+        else:
+            result = await verifier.verify(credential, purpose=args.purpose)
     return _report(result)
 
 

@@ -95,6 +95,20 @@ class CredentialVerifier:
         self._clock = clock
         self._extra = list(extra_checks)
 
+    async def verify_proofs(self, document: Any, *, purpose: str = "assertionMethod") -> VerificationResult:
+        """Only the Data Integrity proofs (for any secured document, not just credentials)."""
+        result = VerificationResult(document=document if isinstance(document, dict) else None)
+        if not isinstance(document, dict):
+            result.fail("document", "not_an_object", "a secured document must be a JSON object")
+            return result
+        if not result.add(context_check(document)).ok:
+            return result
+        try:
+            result.merge(await self._signer.verify(document, self._resolver, purpose=purpose, now=self._clock.now()))
+        except Exception as exc:  # fail closed
+            result.fail("proof", "verification_error", f"{type(exc).__name__}: {exc}")
+        return result
+
     async def verify(self, credential: Any, *, purpose: str = "assertionMethod") -> VerificationResult:
         now = self._clock.now()
         result = VerificationResult(document=credential if isinstance(credential, dict) else None)

@@ -1,0 +1,1 @@
+"""Federation with peer nodes: trust lists, recognition agreements, scheduled sync (roadmap capability 4)."""

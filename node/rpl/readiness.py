@@ -20,6 +20,7 @@ from node.clock import isoformat_z
 from node.errors import ValidationFailed
 from node.rpl.catalogue import Catalogue
 from node.rpl.schemas import schema_errors
+from node.verification import Check
 
 ANSWER_VALUES = ("met", "partially_met", "not_met", "not_applicable")
 NEEDS_EVIDENCE = ("met", "partially_met")
@@ -136,3 +137,38 @@ def answers_from_json(items: list[Mapping[str, Any]]) -> tuple[Answer, ...]:
         Answer(i["checkpoint"], i["answer"], tuple(Evidence(e["description"], e.get("url")) for e in i.get("evidence", ())), i.get("comment"))
         for i in items
     )
+
+
+def consistency_checks(credential: Mapping[str, Any], catalogue: Catalogue | None) -> list[Check]:
+    """Does the signed result follow from the signed answers under the cited catalogue version?
+
+    A peer does not take "ready" on trust: it recomputes the rule. An unknown catalogue version or a
+    different catalogue digest fails closed (the answers cannot be judged against questions we lack).
+    """
+    checks: list[Check] = []
+    errors = schema_errors("readiness-assessment", credential)
+    if errors:
+        detail = "; ".join(f"{e['path']}: {e['error']}" for e in errors[:5])
+        return [Check("readiness.schema", False, "schema_invalid", detail)]
+    checks.append(Check("readiness.schema", True))
+    subject = credential["credentialSubject"]
+    cited = subject["checkpointCatalogue"]
+    if catalogue is None:
+        return checks + [Check("readiness.catalogue", False, "unknown_catalogue", f"catalogue {cited['id']}@{cited['version']} is not loaded here")]
+    if cited["digestSha256"] != catalogue.digest():
+        return checks + [Check("readiness.catalogue", False, "catalogue_mismatch", f"the credential cites different content for {catalogue.key}")]
+    checks.append(Check("readiness.catalogue", True, detail=catalogue.key))
+    try:
+        answers = parse_answers({"answers": subject["answers"]}, catalogue)
+    except ValidationFailed as exc:
+        detail = "; ".join(f"{e['path']}: {e['error']}" for e in exc.extensions.get("errors", [])[:5])
+        return checks + [Check("readiness.answers", False, "invalid_answers", detail or exc.detail)]
+    checks.append(Check("readiness.answers", True))
+    unmet = list(unmet_mandatory(catalogue, answers))
+    expected = READY if not unmet else NOT_READY
+    if subject["result"] != expected or subject["unmetMandatoryCheckpoints"] != unmet:
+        checks.append(Check("readiness.result", False, "result_mismatch",
+                            f"the answers imply {expected} (unmet: {', '.join(unmet) or 'none'}), the credential says {subject['result']}"))
+    else:
+        checks.append(Check("readiness.result", True, detail=expected))
+    return checks

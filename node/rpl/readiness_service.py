@@ -195,11 +195,30 @@ class ReadinessService:
 
     async def published_index(self) -> list[dict[str, Any]]:
         """Newest publication per jurisdiction: what a peer polls to see who is ready."""
-        async with self._uow() as uow:
-            rows = await repo.publications(uow.session)
         out = []
-        for row in rows:
-            subject = json.loads(row.document).get("credentialSubject", {})
-            out.append({"jurisdiction": row.jurisdiction, "issuer": row.issuer, "result": subject.get("result"),
-                        "credentialId": row.credential_id, "sha256": row.sha256, "publishedAt": isoformat_z(row.published_at)})
+        async with self._uow() as uow:  # read rows inside: leaving the unit of work expires them
+            for row in await repo.publications(uow.session):
+                subject = json.loads(row.document).get("credentialSubject", {})
+                out.append({"jurisdiction": row.jurisdiction, "issuer": row.issuer, "result": subject.get("result"),
+                            "credentialId": row.credential_id, "sha256": row.sha256, "publishedAt": isoformat_z(row.published_at)})
         return out
+
+    # -- verification -----------------------------------------------------------------------------
+
+    async def verify(self, document: Any, resolver: Any) -> Any:
+        """Full check of a readiness assessment, ours or a peer's: proof by the issuer's key, validity,
+        schema, and that the result follows from the answers under the cited catalogue version."""
+        from node.crypto.credentials import CredentialVerifier
+        from node.rpl.readiness import consistency_checks
+
+        async def readiness_checks(credential: dict[str, Any], _now: Any) -> list[Any]:
+            cited = (credential.get("credentialSubject") or {}).get("checkpointCatalogue") or {}
+            try:
+                catalogue = await self.catalogue(cited.get("id"), cited.get("version")) if cited.get("version") else None
+            except NotFound:
+                catalogue = None
+            return consistency_checks(credential, catalogue)
+
+        readiness_checks.check_name = "readiness"
+        verifier = CredentialVerifier(self._signer, resolver, self._clock, extra_checks=[readiness_checks])
+        return await verifier.verify(document)

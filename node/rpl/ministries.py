@@ -1,0 +1,57 @@
+"""The ministry identity of a jurisdiction, as hosted by this node.
+
+The node's own jurisdiction has its ministry at path `ministry` (created by `puente init`). A demo or
+regional node may also host other jurisdictions' ministries, at `ministries/<code>` (did:web
+`...:ministries:co`). Both the framework and the RPL seeds go through `ensure_ministry`, so one
+jurisdiction never ends up with two ministry identities.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from node.errors import InvalidInput, NotFound
+
+DEMO_MINISTRY_NAMES = {
+    "GT": "Ministerio de Trabajo y Previsión Social (Guatemala)",
+    "CO": "Ministerio del Trabajo (Colombia)",
+    "PE": "Ministerio de Trabajo y Promoción del Empleo (Perú)",
+    "CL": "Ministerio del Trabajo y Previsión Social (Chile)",
+}
+
+
+def _code(jurisdiction: Any) -> str:
+    code = str(jurisdiction or "").strip().upper()
+    if len(code) != 2 or not code.isascii() or not code.isalpha():
+        raise InvalidInput(f"a jurisdiction is an ISO 3166-1 alpha-2 code such as GT or CO, not {jurisdiction!r}")
+    return code
+
+
+def ministry_path(jurisdiction: str, own_jurisdiction: str | None) -> str:
+    """`ministry` for the node's own jurisdiction, `ministries/<code>` for any other."""
+    code = _code(jurisdiction)
+    if own_jurisdiction and code == own_jurisdiction.upper():
+        return "ministry"
+    return f"ministries/{code.lower()}"
+
+
+def ministry_did(services: Any, jurisdiction: str) -> str:
+    return services.keystore.did_for_path(ministry_path(jurisdiction, services.settings.jurisdiction))
+
+
+async def ensure_ministry(services: Any, jurisdiction: str, name: str | None = None) -> str:
+    """Get or create the ministry identity (did:web + key) of a jurisdiction; returns its DID."""
+    code = _code(jurisdiction)
+    path = ministry_path(code, services.settings.jurisdiction)
+    name = name or DEMO_MINISTRY_NAMES.get(code) or f"Ministry of Labour ({code})"
+    did, _created = await services.keystore.ensure_identity("ministry", name, path)
+    return did
+
+
+async def ministry_key(services: Any, jurisdiction: str):
+    """The current signing key of a jurisdiction's ministry hosted here; NotFound if not hosted."""
+    code = _code(jurisdiction)
+    did = ministry_did(services, code)
+    if await services.keystore.identity(did) is None:
+        raise NotFound(f"this node does not host the ministry of {code} ({did})")
+    return await services.keystore.signing_key(did)

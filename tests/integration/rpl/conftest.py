@@ -53,3 +53,37 @@ async def rpl(db_url, clock):
     finally:
         signer.close()
         await engine.dispose()
+
+
+class FakeIssuer:
+    """Stands in for the issuance service: records each order and returns a credential id."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.orders = []
+        self.fail = fail
+
+    async def __call__(self, order):
+        if self.fail:
+            from node.errors import ValidationFailed
+
+            raise ValidationFailed("template is outside the institution's accreditation")
+        self.orders.append(order)
+        return f"urn:uuid:credential-{len(self.orders)}"
+
+
+@pytest.fixture
+async def cases(db_url, clock):
+    """(CaseService, FakeIssuer, uow factory) over the parametrised database."""
+    from node.db.engine import make_engine, make_session_factory
+    from node.db.uow import UnitOfWork
+    from node.rpl.case_service import CaseService
+    from node.settings import normalise_database_url
+
+    engine = make_engine(normalise_database_url(db_url))
+    factory = make_session_factory(engine)
+    issuer = FakeIssuer()
+    uow = lambda: UnitOfWork(factory)  # noqa: E731
+    try:
+        yield CaseService(uow, clock, issuer), issuer, uow
+    finally:
+        await engine.dispose()

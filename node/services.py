@@ -45,7 +45,7 @@ async def open_services(settings: Settings, clock: Clock | None = None, *, migra
     clock = clock or SystemClock()
     signer = DocumentSigner(workers=settings.workers)
     try:
-        keystore = KeyStore(settings, session_factory)
+        keystore = KeyStore(settings, session_factory, clock=clock)
         resolver = DidResolver(local=keystore.resolve_local)
         yield NodeServices(settings, clock, engine, session_factory, signer, keystore, resolver)
     finally:

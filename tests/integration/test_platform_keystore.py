@@ -1,0 +1,95 @@
+"""KeyStore and node set-up against a real database (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import stat
+
+import pytest
+
+from node.crypto.did import find_verification_method
+from node.errors import Conflict, InvalidInput, NotFound
+from node.node_setup import setup_identities
+
+
+async def test_node_and_ministry_dids_derive_from_base_url(services, settings):
+    port = settings.port
+    identities = {i["kind"]: i for i in await services.keystore.identities()}
+    assert identities["node"]["did"] == f"did:web:127.0.0.1%3A{port}"
+    assert identities["ministry"]["did"] == f"did:web:127.0.0.1%3A{port}:ministry"
+    assert identities["ministry"]["jurisdiction"] == "GT"
+
+
+async def test_institution_did_and_document(services, settings):
+    did, key = await services.keystore.create_identity("institution", "INTECAP", "institutions/intecap")
+    assert did == f"did:web:127.0.0.1%3A{settings.port}:institutions:intecap"
+    assert key.id == did + "#key-1"
+    document = await services.keystore.did_document(did)
+    assert document["@context"] == ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"]
+    assert document["verificationMethod"] == [key.verification_method()]
+    assert document["assertionMethod"] == [key.id] and document["authentication"] == [key.id]
+    assert "secretKeyMultibase" not in str(document)
+    assert find_verification_method(document, key.id, "assertionMethod").public_multibase == key.public_multibase
+
+
+async def test_key_files_are_private(services, settings):
+    files = list(settings.keys_dir.iterdir())
+    assert len(files) == 2  # node and ministry
+    for path in files:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(settings.keys_dir.stat().st_mode) == 0o700
+    token_file = settings.secrets_dir / "operator-token"
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+
+
+async def test_signing_key_is_loaded_from_its_file(services):
+    did = services.keystore.ministry_did
+    key = await services.keystore.signing_key(did)
+    assert key.controller == did and key.id == did + "#key-1"
+    signature = key.sign(b"hola")
+    assert key.public_key.verify(signature, b"hola")
+
+
+async def test_rotation_keeps_old_keys_resolvable(services, clock):
+    did = services.keystore.ministry_did
+    old = await services.keystore.signing_key(did)
+    clock.advance(days=30)
+    new = await services.keystore.rotate(did)
+    assert new.id == did + "#key-2" and new.public_multibase != old.public_multibase
+    assert (await services.keystore.signing_key(did)).id == new.id
+    document = await services.keystore.did_document(did)
+    assert [vm["id"] for vm in document["verificationMethod"]] == [old.id, new.id]
+    assert document["assertionMethod"] == [old.id, new.id]
+    # a signature made before the rotation still verifies through the resolver
+    resolved = await services.resolver.resolve(did)
+    assert find_verification_method(resolved, old.id, "assertionMethod").verify(old.sign(b"x"), b"x")
+    keys = await services.keystore.keys(did)
+    assert keys[0]["retired"] == clock.now() and keys[1]["retired"] is None
+
+
+async def test_unknown_did_is_not_found(services):
+    assert await services.keystore.resolve_local("did:web:elsewhere.example") is None
+    with pytest.raises(NotFound):
+        await services.keystore.did_document("did:web:elsewhere.example")
+    with pytest.raises(NotFound):
+        await services.keystore.signing_key("did:web:elsewhere.example")
+    with pytest.raises(NotFound):
+        await services.keystore.rotate("did:web:elsewhere.example")
+
+
+async def test_duplicate_and_bad_identities_are_refused(services):
+    with pytest.raises(Conflict):
+        await services.keystore.create_identity("ministry", "Again")
+    for kind, path in (("institution", None), ("institution", "../etc"), ("institution", ".well-known"),
+                       ("robot", "x"), ("institution", "Institutions/UPPER"), ("node", "somewhere")):
+        with pytest.raises(InvalidInput):
+            await services.keystore.create_identity(kind, "X", path)
+    assert len(await services.keystore.identities()) == 2  # nothing partial was written
+
+
+async def test_setup_is_idempotent(services, settings):
+    token_file = settings.secrets_dir / "operator-token"
+    token = token_file.read_text()
+    again = await setup_identities(services)
+    assert again["created"] == []
+    assert token_file.read_text() == token
+    assert len(list(settings.keys_dir.iterdir())) == 2

@@ -1,0 +1,99 @@
+"""Status lists in storage: allocating entries for new credentials and re-signing a list on change."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from node.issuance.orm import StatusListRow
+from node.issuance.repository import IssuanceRepository
+from node.issuance.status_list import LIST_SIZE, PURPOSES, Bitstring, list_credential, permute, status_entry
+
+LIST_SUITE = "eddsa-rdfc-2022"
+
+
+def serialise(document: dict[str, Any]) -> tuple[str, str]:
+    """The bytes we store and serve for a signed document, and their SHA-256 (also the ETag)."""
+    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    return text, hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Allocation:
+    revocation_list: str
+    revocation_index: int
+    suspension_list: str
+    suspension_index: int
+
+    def entries(self, base_url: str) -> list[dict[str, Any]]:
+        return [
+            status_entry(list_url(base_url, self.revocation_list), "revocation", self.revocation_index),
+            status_entry(list_url(base_url, self.suspension_list), "suspension", self.suspension_index),
+        ]
+
+
+def list_url(base_url: str, list_id: str) -> str:
+    return f"{base_url}/status/{list_id}"
+
+
+class StatusLists:
+    def __init__(self, signer: Any, base_url: str, size: int = LIST_SIZE) -> None:
+        self._signer = signer
+        self._base_url = base_url
+        self._size = size
+
+    async def allocate(self, repo: IssuanceRepository, institution: str, issuer_did: str, key, count: int,
+                       now: datetime) -> list[Allocation]:
+        """`count` fresh (revocation, suspension) entries; a full list is closed and a new one opened."""
+        picked: dict[str, list[tuple[str, int]]] = {}
+        for purpose in PURPOSES:
+            out: list[tuple[str, int]] = []
+            while len(out) < count:
+                row = await repo.open_status_list(institution, purpose)
+                if row is None:
+                    row = await self._create(repo, institution, issuer_did, purpose, key, now)
+                perm_key = bytes.fromhex(row.permutation_key)
+                take = min(count - len(out), row.size - row.next_slot)
+                out.extend((row.id, permute(perm_key, slot, row.size)) for slot in range(row.next_slot, row.next_slot + take))
+                row.next_slot += take
+                await repo.flush()
+            picked[purpose] = out
+        return [Allocation(r[0], r[1], s[0], s[1]) for r, s in zip(picked["revocation"], picked["suspension"])]
+
+    async def _create(self, repo: IssuanceRepository, institution: str, issuer_did: str, purpose: str, key,
+                      now: datetime) -> StatusListRow:
+        list_id = uuid.uuid4().hex
+        bits = Bitstring(self._size)
+        text, digest = await self._sign(list_id, issuer_did, purpose, bits, key, now)
+        row = StatusListRow(
+            id=list_id, institution=institution, purpose=purpose, size=self._size, next_slot=0,
+            permutation_key=secrets.token_hex(32), bits=bits.to_bytes(), document=text, digest=digest,
+            version=1, updated_at=now,
+        )
+        repo.add(row)
+        await repo.flush()
+        return row
+
+    async def set_bit(self, repo: IssuanceRepository, list_id: str, index: int, value: bool, issuer_did: str, key,
+                      now: datetime) -> StatusListRow:
+        """Flip one entry and re-sign the list, so the next fetch by any verifier sees the change."""
+        row = await repo.status_list(list_id, for_update=True)
+        bits = Bitstring(row.size, row.bits)
+        if bits.get(index) == value:
+            return row
+        bits.set(index, value)
+        row.bits = bits.to_bytes()
+        row.document, row.digest = await self._sign(row.id, issuer_did, row.purpose, bits, key, now)
+        row.version += 1
+        row.updated_at = now
+        return row
+
+    async def _sign(self, list_id: str, issuer_did: str, purpose: str, bits: Bitstring, key, now: datetime) -> tuple[str, str]:
+        unsigned = list_credential(list_url(self._base_url, list_id), issuer_did, purpose, bits, now)
+        signed = await self._signer.sign(unsigned, key, suite=LIST_SUITE, created=now)
+        return serialise(signed)

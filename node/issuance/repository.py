@@ -1,0 +1,125 @@
+"""Data access for issuance: turns rows into domain objects and back. No business rules here."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from sqlalchemy import select
+
+from node.errors import NotFound
+from node.issuance.model import AccreditationScope, AchievementTemplate, Institution
+from node.issuance.orm import BatchRow, CredentialRow, InstitutionRow, StatusEventRow, StatusListRow, TemplateRow
+
+
+def institution_from_row(row: InstitutionRow) -> Institution:
+    return Institution(
+        slug=row.slug, name=row.name, did=row.did, scope=AccreditationScope.from_json(row.scope),
+        logo_url=row.logo_url, url=row.url, accredited_from=row.accredited_from, accredited_until=row.accredited_until,
+    )
+
+
+class IssuanceRepository:
+    def __init__(self, session) -> None:
+        self.session = session
+
+    # institutions and templates
+
+    async def institution_row(self, slug: str) -> InstitutionRow | None:
+        return await self.session.get(InstitutionRow, slug)
+
+    async def institution(self, slug: str) -> Institution:
+        row = await self.institution_row(slug)
+        if row is None:
+            raise NotFound(f"no institution {slug!r} on this node")
+        return institution_from_row(row)
+
+    async def institution_by_did(self, did: str) -> Institution | None:
+        row = (await self.session.execute(select(InstitutionRow).where(InstitutionRow.did == did))).scalar_one_or_none()
+        return institution_from_row(row) if row else None
+
+    async def institutions(self) -> list[Institution]:
+        rows = (await self.session.execute(select(InstitutionRow).order_by(InstitutionRow.slug))).scalars()
+        return [institution_from_row(r) for r in rows]
+
+    async def template_row(self, template_id: str) -> TemplateRow | None:
+        return await self.session.get(TemplateRow, template_id)
+
+    async def template(self, template_id: str) -> AchievementTemplate:
+        row = await self.template_row(template_id)
+        if row is None:
+            raise NotFound(f"no achievement template {template_id!r}")
+        return AchievementTemplate.from_json(row.data)
+
+    async def templates(self, institution: str | None = None) -> list[AchievementTemplate]:
+        query = select(TemplateRow).order_by(TemplateRow.id)
+        if institution:
+            query = query.where(TemplateRow.institution == institution)
+        return [AchievementTemplate.from_json(r.data) for r in (await self.session.execute(query)).scalars()]
+
+    # credentials
+
+    async def credential(self, credential_id: str, *, for_update: bool = False) -> CredentialRow:
+        """By the uuid or the full credential id (URL)."""
+        suffix = credential_id.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+        query = select(CredentialRow).where(CredentialRow.id == suffix)
+        if for_update:
+            query = query.with_for_update()
+        row = (await self.session.execute(query)).scalar_one_or_none()
+        if row is None or (credential_id != suffix and row.uri != credential_id):
+            raise NotFound(f"no credential {credential_id!r} issued by this node")
+        return row
+
+    async def credential_by_uri(self, uri: str) -> CredentialRow | None:
+        return (await self.session.execute(select(CredentialRow).where(CredentialRow.uri == uri))).scalar_one_or_none()
+
+    async def credentials_by_keys(self, keys: Iterable[str]) -> dict[str, CredentialRow]:
+        keys = list(keys)
+        if not keys:
+            return {}
+        rows = (await self.session.execute(select(CredentialRow).where(CredentialRow.idempotency_key.in_(keys)))).scalars()
+        return {r.idempotency_key: r for r in rows}
+
+    async def status_events(self, credential_id: str) -> list[StatusEventRow]:
+        query = select(StatusEventRow).where(StatusEventRow.credential_id == credential_id).order_by(StatusEventRow.id)
+        return list((await self.session.execute(query)).scalars())
+
+    # status lists
+
+    async def open_status_list(self, institution: str, purpose: str) -> StatusListRow | None:
+        """The list new credentials of this institution go into (locked for allocation)."""
+        query = (
+            select(StatusListRow)
+            .where(StatusListRow.institution == institution, StatusListRow.purpose == purpose,
+                   StatusListRow.next_slot < StatusListRow.size)
+            .order_by(StatusListRow.updated_at, StatusListRow.id)
+            .limit(1)
+            .with_for_update()
+        )
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def status_list(self, list_id: str, *, for_update: bool = False) -> StatusListRow:
+        query = select(StatusListRow).where(StatusListRow.id == list_id)
+        if for_update:
+            query = query.with_for_update()
+        row = (await self.session.execute(query)).scalar_one_or_none()
+        if row is None:
+            raise NotFound(f"no status list {list_id!r}")
+        return row
+
+    # batches
+
+    async def batch_for_source(self, template_id: str, source_digest: str) -> BatchRow | None:
+        query = select(BatchRow).where(BatchRow.template_id == template_id, BatchRow.source_digest == source_digest)
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def batch(self, batch_id: str) -> BatchRow:
+        row = await self.session.get(BatchRow, batch_id)
+        if row is None:
+            raise NotFound(f"no batch {batch_id!r}")
+        return row
+
+    def add(self, row) -> None:
+        self.session.add(row)
+
+    async def flush(self) -> None:
+        await self.session.flush()

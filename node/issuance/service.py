@@ -1,0 +1,264 @@
+"""Issuance use cases: institutions, templates, issuing credentials, and changing their status.
+
+Each use case runs in one unit of work: a credential, its status entries and its audit trail are
+committed together or not at all. Keys come from the key store; signing goes through the signer.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable, Mapping, Sequence
+
+from node.errors import Conflict, ForbiddenTransition, InvalidInput, NotFound, ValidationFailed
+from node.issuance import ob3
+from node.issuance.lists import Allocation, StatusLists, serialise
+from node.issuance.model import (
+    ACTIVE,
+    REVOKED,
+    SUSPENDED,
+    AccreditationScope,
+    AchievementTemplate,
+    Institution,
+    IssueRequest,
+    add_duration,
+    make_recipient,
+    require_slug,
+)
+from node.issuance.orm import CredentialRow, InstitutionRow, StatusEventRow, TemplateRow
+from node.issuance.repository import IssuanceRepository
+from node.issuance.schema import schema_errors
+
+DEFAULT_SUITE = "eddsa-rdfc-2022"
+SUITES = ("eddsa-rdfc-2022", "eddsa-jcs-2022")
+
+# action -> (states it may start from, state it leads to, bit changes as (purpose, value))
+TRANSITIONS = {
+    "revoke": ({ACTIVE, SUSPENDED}, REVOKED, (("revocation", True), ("suspension", False))),
+    "suspend": ({ACTIVE}, SUSPENDED, (("suspension", True),)),
+    "unsuspend": ({SUSPENDED}, ACTIVE, (("suspension", False),)),
+}
+
+
+@dataclass(frozen=True)
+class IssuedCredential:
+    id: str  # uuid: the file name and URL suffix
+    uri: str
+    document: str  # exact signed bytes
+    line: int | None = None
+    new: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        return json.loads(self.document)
+
+
+def node_base_url(settings) -> str:
+    return (settings.base_url or f"http://{settings.host}:{settings.port}").rstrip("/")
+
+
+class IssuanceService:
+    def __init__(self, uow_factory: Callable, clock, signer, keystore, base_url: str, *,
+                 validate_schema: bool = True, puente_terms: bool | None = None) -> None:
+        self._uow = uow_factory
+        self.clock = clock
+        self.signer = signer
+        self.keystore = keystore
+        self.base_url = base_url.rstrip("/")
+        self.lists = StatusLists(signer, self.base_url)
+        self.validate_schema = validate_schema
+        if puente_terms is None:
+            # Puente's microcredential terms are only emitted when the node bundles their context:
+            # an undefined term would be dropped by canonicalization and so go unsigned.
+            from node.jsonld.loader import known_context
+
+            puente_terms = known_context(ob3.PUENTE_CONTEXT)
+        self.puente_terms = puente_terms
+
+    @classmethod
+    def from_services(cls, services, **options) -> "IssuanceService":
+        return cls(services.uow, services.clock, services.signer, services.keystore,
+                   node_base_url(services.settings), **options)
+
+    # ------------------------------------------------------------------ institutions
+
+    async def create_institution(self, slug: str, name: str, *, scope: Mapping[str, Any] | None = None,
+                                 logo_url: str | None = None, url: str | None = None) -> Institution:
+        require_slug(slug, "institution slug")
+        if not isinstance(name, str) or not name.strip():
+            raise InvalidInput("institution name is required")
+        parsed_scope = AccreditationScope.from_json(scope)
+        async with self._uow() as uow:
+            if await IssuanceRepository(uow.session).institution_row(slug):
+                raise Conflict(f"institution {slug!r} already exists")
+        # The identity (did:web + first key) is created idempotently first, so a failure below can be retried.
+        did, _created = await self.keystore.ensure_identity("institution", name.strip(), f"institutions/{slug}")
+        async with self._uow() as uow:
+            repo = IssuanceRepository(uow.session)
+            now = self.clock.now()
+            repo.add(InstitutionRow(slug=slug, name=name.strip(), did=did, logo_url=logo_url, url=url,
+                                    scope=parsed_scope.to_json(), accredited_from=now, created_at=now))
+            await uow.commit()
+            return await repo.institution(slug)
+
+    async def rotate_key(self, slug: str) -> dict[str, Any]:
+        """New signing key for an institution; old keys stay in its DID document so old credentials verify."""
+        institution = await self.institution(slug)
+        rotated = await self.keystore.rotate(institution.did)
+        return {"institution": slug, "did": institution.did, "key": rotated.id}
+
+    async def institution(self, slug: str) -> Institution:
+        async with self._uow() as uow:
+            return await IssuanceRepository(uow.session).institution(slug)
+
+    async def institutions(self) -> list[Institution]:
+        async with self._uow() as uow:
+            return await IssuanceRepository(uow.session).institutions()
+
+    # ------------------------------------------------------------------ templates
+
+    async def create_template(self, data: Mapping[str, Any]) -> AchievementTemplate:
+        template = AchievementTemplate.from_json(data)
+        async with self._uow() as uow:
+            repo = IssuanceRepository(uow.session)
+            institution = await repo.institution(template.institution)
+            gaps = institution.scope.covers(sector=template.sector, isco_code=template.isco_code, rqf_level=template.rqf_level)
+            if gaps:
+                raise ValidationFailed(f"template {template.id!r} is outside what {institution.name} is accredited for",
+                                       errors=[{"path": "/", "error": g} for g in gaps])
+            if await repo.template_row(template.id):
+                raise Conflict(f"template {template.id!r} already exists")
+            repo.add(TemplateRow(id=template.id, institution=template.institution, data=template.to_json(),
+                                 created_at=self.clock.now()))
+            await uow.commit()
+        return template
+
+    async def templates(self, institution: str | None = None) -> list[AchievementTemplate]:
+        async with self._uow() as uow:
+            return await IssuanceRepository(uow.session).templates(institution)
+
+    # ------------------------------------------------------------------ issuing
+
+    async def issue_one(self, template_id: str, row: Mapping[str, Any], *, suite: str = DEFAULT_SUITE) -> IssuedCredential:
+        request = IssueRequest.from_row(template_id, row)
+        async with self._uow() as uow:
+            repo = IssuanceRepository(uow.session)
+            existing = (await repo.credentials_by_keys([request.idempotency_key()])).get(request.idempotency_key())
+            if existing:
+                return IssuedCredential(existing.id, existing.uri, existing.document, new=False)
+            issued, failures = await self.issue_requests(repo, template_id, [(None, request)], suite=suite)
+            if failures:
+                raise ValidationFailed(failures[0]["error"], errors=failures)
+            await uow.commit()
+            return issued[0]
+
+    async def issue_requests(self, repo: IssuanceRepository, template_id: str,
+                             requests: Sequence[tuple[int | None, IssueRequest]], *, suite: str,
+                             batch_id: str | None = None) -> tuple[list[IssuedCredential], list[dict[str, Any]]]:
+        """Build, sign and store credentials for new requests inside the caller's unit of work."""
+        if suite not in SUITES:
+            raise InvalidInput(f"unknown cryptosuite {suite!r}; use one of {', '.join(SUITES)}")
+        template = await repo.template(template_id)
+        institution = await repo.institution(template.institution)
+        now = self.clock.now()
+        if not institution.accredited_at(now):
+            raise ForbiddenTransition(f"{institution.name} is not accredited to issue on {now.date()}")
+        key = await self.keystore.signing_key(institution.did)
+        allocations = await self.lists.allocate(repo, institution.slug, institution.did, key, len(requests), now)
+        unsigned, ids = [], []
+        for (line, request), allocation in zip(requests, allocations):
+            credential_uuid = str(uuid.uuid4())
+            ids.append(credential_uuid)
+            unsigned.append(self._build(template, institution, request, credential_uuid, allocation, now))
+        signed = await self.signer.sign_many(unsigned, key, suite=suite, created=now)
+        issued, failures = [], []
+        valid_until = add_duration(now, template.validity) if template.validity else None
+        for (line, request), allocation, credential_uuid, document in zip(requests, allocations, ids, signed):
+            errors = schema_errors(document) if self.validate_schema else []
+            if errors:  # a bug, not bad input: refuse to publish a credential that breaks the OB3 schema
+                failures.append({"line": line, "error": f"credential does not match the OB 3.0 schema: {errors[0]['path']}: {errors[0]['error']}"})
+                continue
+            text, digest = serialise(document)
+            repo.add(CredentialRow(
+                id=credential_uuid, uri=document["id"], institution=institution.slug, template_id=template.id,
+                idempotency_key=request.idempotency_key(), batch_id=batch_id, line=line, document=text, digest=digest,
+                issued_at=now, valid_until=valid_until, state=ACTIVE,
+                revocation_list=allocation.revocation_list, revocation_index=allocation.revocation_index,
+                suspension_list=allocation.suspension_list, suspension_index=allocation.suspension_index,
+            ))
+            issued.append(IssuedCredential(credential_uuid, document["id"], text, line))
+        await repo.flush()
+        return issued, failures
+
+    def _build(self, template: AchievementTemplate, institution: Institution, request: IssueRequest,
+               credential_uuid: str, allocation: Allocation, now: datetime) -> dict[str, Any]:
+        recipient = make_recipient(request.given_name, request.family_name, request.identifier, secrets.token_hex(16))
+        return ob3.build_credential(
+            template=template, institution=institution, recipient=recipient,
+            credential_id=ob3.credential_url(self.base_url, credential_uuid), issued_at=now,
+            status_entries=allocation.entries(self.base_url), base_url=self.base_url, extras=request.extras,
+            puente_terms=self.puente_terms,
+        )
+
+    # ------------------------------------------------------------------ reading
+
+    async def credential(self, credential_id: str) -> IssuedCredential:
+        async with self._uow() as uow:
+            row = await IssuanceRepository(uow.session).credential(credential_id)
+            return IssuedCredential(row.id, row.uri, row.document, row.line, new=False)
+
+    async def credential_status(self, credential_id: str) -> dict[str, Any]:
+        async with self._uow() as uow:
+            repo = IssuanceRepository(uow.session)
+            row = await repo.credential(credential_id)
+            events = await repo.status_events(row.id)
+            return {
+                "id": row.uri, "state": row.state,
+                "events": [{"action": e.action, "reason": e.reason, "at": e.at.isoformat()} for e in events],
+            }
+
+    async def status_list_document(self, list_id: str) -> tuple[str, str]:
+        """The signed list credential (exact bytes) and its digest, for serving with an ETag."""
+        async with self._uow() as uow:
+            row = await IssuanceRepository(uow.session).status_list(list_id)
+            return row.document, row.digest
+
+    # ------------------------------------------------------------------ status changes
+
+    async def change_status(self, credential_id: str, action: str, reason: str | None = None) -> dict[str, Any]:
+        if action not in TRANSITIONS:
+            raise InvalidInput(f"unknown status action {action!r}; use revoke, suspend or unsuspend")
+        if action == "revoke" and not (reason and reason.strip()):
+            raise InvalidInput("a revocation needs a reason")
+        allowed_from, target, bit_changes = TRANSITIONS[action]
+        async with self._uow() as uow:
+            repo = IssuanceRepository(uow.session)
+            row = await repo.credential(credential_id, for_update=True)
+            if row.state not in allowed_from:
+                raise ForbiddenTransition(f"cannot {action} a credential that is {row.state}")
+            institution = await repo.institution(row.institution)
+            key = await self.keystore.signing_key(institution.did)
+            now = self.clock.now()
+            for purpose, value in bit_changes:
+                list_id, index = (row.revocation_list, row.revocation_index) if purpose == "revocation" else (row.suspension_list, row.suspension_index)
+                await self.lists.set_bit(repo, list_id, index, value, institution.did, key, now)
+            row.state = target
+            repo.add(StatusEventRow(credential_id=row.id, action=action, reason=(reason or "").strip() or None, at=now))
+            await uow.commit()
+            return {"id": row.uri, "state": target, "action": action, "reason": reason, "at": now.isoformat()}
+
+    async def own_credential_state(self, uri: str) -> str | None:
+        async with self._uow() as uow:
+            row = await IssuanceRepository(uow.session).credential_by_uri(uri)
+            return row.state if row else None
+
+    async def get_template(self, template_id: str) -> AchievementTemplate:
+        async with self._uow() as uow:
+            return await IssuanceRepository(uow.session).template(template_id)
+
+    async def require_template(self, template_id: str) -> None:
+        async with self._uow() as uow:
+            if await IssuanceRepository(uow.session).template_row(template_id) is None:
+                raise NotFound(f"no achievement template {template_id!r}")

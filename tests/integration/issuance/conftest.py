@@ -1,0 +1,40 @@
+import pytest
+
+from node.issuance.service import IssuanceService
+
+INTECAP_TEMPLATE = {
+    "id": "intecap-albanileria-2",
+    "institution": "intecap",
+    "name": "Albañil (nivel 2)",
+    "description": "Construye muros de mampostería según planos.",
+    "qualification_code": "GT-CON-ALB-2",
+    "framework_id": "gt-mnc",
+    "national_level": "2",
+    "rqf_level": 2,
+    "sector": "construction",
+    "isco_code": "7112",
+    "learning_outcomes": ["Interpreta planos sencillos", "Levanta muros de block"],
+    "validity": "P5Y",
+}
+
+
+@pytest.fixture
+async def issuance(services):
+    service = IssuanceService.from_services(services)
+    await service.create_institution("intecap", "INTECAP", scope={"sectors": ["construction", "hospitality"],
+                                                                    "rqf_levels": [1, 2, 3, 4]})
+    await service.create_template(INTECAP_TEMPLATE)
+    return service
+
+
+@pytest.fixture
+def verifier(services):
+    """The node's credential verifier with the issuance status check plugged in."""
+    from node.crypto.credentials import CredentialVerifier
+    from node.issuance.status_check import make_status_check
+
+    def make(fetch=None, offline=False):
+        check = make_status_check(services, fetch=fetch, offline=offline)
+        return CredentialVerifier(services.signer, services.resolver, services.clock, extra_checks=[check])
+
+    return make

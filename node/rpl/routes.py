@@ -1,0 +1,252 @@
+"""HTTP: public reads of catalogues and signed readiness assessments; ministry-authenticated readiness
+writes; issuer-authenticated RPL cases (they hold personal data, so nothing about a case is public)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from aiohttp import web
+
+from node.errors import InvalidInput
+from node.http.auth import require_role
+from node.http.io import document_response, read_json
+from node.http.keys import SERVICES
+from node.rpl.catalogue import parse_catalogue
+from node.rpl.wiring import case_service, readiness_service
+
+routes = web.RouteTableDef()
+
+
+def _readiness(request: web.Request):
+    return readiness_service(request.app[SERVICES])
+
+
+def _cases(request: web.Request):
+    return case_service(request.app[SERVICES])
+
+
+def _object(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise InvalidInput("expected a JSON object")
+    return body
+
+
+def _text(body: dict[str, Any], name: str, default: str | None = None) -> str:
+    value = body.get(name, default)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidInput(f"{name} must be a string")
+    return value
+
+
+# -- readiness: public ----------------------------------------------------------------------------
+
+
+@routes.get("/readiness/catalogue")
+async def current_catalogue(request: web.Request) -> web.Response:
+    catalogue = await _readiness(request).catalogue(request.query.get("id"), request.query.get("version"))
+    return document_response(request, catalogue.canonical_bytes())
+
+
+@routes.get("/readiness/catalogues")
+async def list_catalogues(request: web.Request) -> web.Response:
+    return web.json_response(await _readiness(request).catalogues())
+
+
+@routes.get("/readiness")
+async def readiness_index(request: web.Request) -> web.Response:
+    return document_response(request, await _readiness(request).published_index(), max_age=60)
+
+
+@routes.get("/readiness/{jurisdiction}")
+async def published_assessment(request: web.Request) -> web.Response:
+    published = await _readiness(request).published(request.match_info["jurisdiction"])
+    return document_response(request, published.body)
+
+
+# -- readiness: ministry writes -------------------------------------------------------------------
+
+
+@routes.post("/readiness/catalogues")
+async def load_catalogue(request: web.Request) -> web.Response:
+    await require_role(request, "ministry")
+    summary = await _readiness(request).load_catalogue(parse_catalogue(await read_json(request)))
+    return web.json_response(summary, status=201 if summary["status"] == "loaded" else 200)
+
+
+@routes.post("/readiness/{jurisdiction}/assessments")
+async def record_assessment(request: web.Request) -> web.Response:
+    principal = await require_role(request, "ministry")
+    summary = await _readiness(request).record(request.match_info["jurisdiction"], await read_json(request), recorded_by=principal.actor)
+    return web.json_response(summary, status=201)
+
+
+@routes.get("/readiness/{jurisdiction}/assessment")
+async def show_assessment(request: web.Request) -> web.Response:
+    await require_role(request, "ministry")  # recorded answers are a draft until published
+    return web.json_response(await _readiness(request).show(request.match_info["jurisdiction"]))
+
+
+@routes.post("/readiness/{jurisdiction}/publish")
+async def publish_assessment(request: web.Request) -> web.Response:
+    await require_role(request, "ministry")
+    published = await _readiness(request).publish(request.match_info["jurisdiction"])
+    return document_response(request, published.body, status=201)
+
+
+# -- RPL cases (issuer) ---------------------------------------------------------------------------
+
+
+@routes.post("/rpl/cases")
+async def open_case(request: web.Request) -> web.Response:
+    principal = await require_role(request, "issuer")
+    body = _object(await read_json(request))
+    case = await _cases(request).open(
+        institution=_text(body, "institution"), template_id=_text(body, "template"), given_name=_text(body, "givenName"),
+        family_name=_text(body, "familyName"), identifier=_text(body, "identifier"), actor=_text(body, "actor", principal.actor),
+        reason=_text(body, "reason", "inquiry received"),
+    )
+    return web.json_response(case, status=201)
+
+
+@routes.get("/rpl/cases")
+async def list_cases(request: web.Request) -> web.Response:
+    await require_role(request, "issuer")
+    return web.json_response(await _cases(request).list(institution=request.query.get("institution"), state=request.query.get("state")))
+
+
+@routes.get("/rpl/cases/{case_id}")
+async def show_case(request: web.Request) -> web.Response:
+    await require_role(request, "issuer")
+    return web.json_response(await _cases(request).show(request.match_info["case_id"]))
+
+
+@routes.post("/rpl/cases/{case_id}/transitions")
+async def advance_case(request: web.Request) -> web.Response:
+    principal = await require_role(request, "issuer")
+    body = _object(await read_json(request))
+    case_id, to_state = request.match_info["case_id"], _text(body, "to")
+    actor, reason = _text(body, "actor", principal.actor), _text(body, "reason")
+    service = _cases(request)
+    if to_state == "assessment_planned":
+        case = await service.plan_assessment(case_id, assessor=_text(body, "assessor"), method=_text(body, "method"), actor=actor, reason=reason)
+    else:
+        case = await service.advance(case_id, to_state, actor=actor, reason=reason)
+    return web.json_response(case)
+
+
+@routes.post("/rpl/cases/{case_id}/decision")
+async def decide_case(request: web.Request) -> web.Response:
+    principal = await require_role(request, "issuer")
+    body = _object(await read_json(request))
+    units = body.get("units") or []
+    if not isinstance(units, list) or not all(isinstance(u, str) for u in units):
+        raise InvalidInput("units must be a list of strings")
+    case = await _cases(request).decide(request.match_info["case_id"], outcome=_text(body, "outcome"), units=tuple(units),
+                                        actor=_text(body, "actor", principal.actor), reason=_text(body, "reason"))
+    return web.json_response(case)
+
+
+@routes.post("/rpl/cases/{case_id}/appeal")
+async def appeal_case(request: web.Request) -> web.Response:
+    principal = await require_role(request, "issuer")
+    body = _object(await read_json(request))
+    case = await _cases(request).appeal(request.match_info["case_id"], reviewer=_text(body, "reviewer"),
+                                        actor=_text(body, "actor", principal.actor), reason=_text(body, "reason"))
+    return web.json_response(case)
+
+
+@routes.post("/rpl/cases/{case_id}/appeal/resolution")
+async def resolve_appeal(request: web.Request) -> web.Response:
+    principal = await require_role(request, "issuer")
+    body = _object(await read_json(request))
+    case = await _cases(request).resolve_appeal(request.match_info["case_id"], outcome=_text(body, "outcome"),
+                                                actor=_text(body, "actor", principal.actor), reason=_text(body, "reason"))
+    return web.json_response(case)
+
+
+@routes.post("/rpl/cases/{case_id}/evidence")
+async def attach_evidence(request: web.Request) -> web.Response:
+    principal = await require_role(request, "issuer")
+    body = _object(await read_json(request))
+    content = None
+    if body.get("contentBase64") is not None:
+        try:
+            content = base64.b64decode(_text(body, "contentBase64"), validate=True)
+        except (binascii.Error, ValueError):
+            raise InvalidInput("contentBase64 is not base64") from None
+    item = await _cases(request).attach_evidence(
+        request.match_info["case_id"], name=_text(body, "name"), media_type=_text(body, "mediaType"),
+        actor=_text(body, "actor", principal.actor), sha256=body.get("sha256") if isinstance(body.get("sha256"), str) else None,
+        url=body.get("url") if isinstance(body.get("url"), str) else None, content=content,
+    )
+    return web.json_response(item, status=201)
+
+
+@routes.get("/rpl/cases/{case_id}/evidence/{evidence_id:\\d+}")
+async def evidence_content(request: web.Request) -> web.Response:
+    await require_role(request, "issuer")
+    content, media_type, sha256 = await _cases(request).evidence_content(request.match_info["case_id"], int(request.match_info["evidence_id"]))
+    return web.Response(body=content, content_type=media_type, headers={"Digest": f"sha-256={base64.b64encode(bytes.fromhex(sha256)).decode()}",
+                                                                        "Cache-Control": "private, no-store"})
+
+
+def setup_routes(app: web.Application) -> None:
+    app.add_routes(routes)
+
+
+# -- OpenAPI --------------------------------------------------------------------------------------
+
+_JSON = {"application/json": {"schema": {"type": "object"}}}
+_SIGNED = {"200": {"description": "the signed document (exact stored bytes; ETag = SHA-256)", "content": _JSON},
+           "304": {"description": "unchanged since If-None-Match"}, "404": {"description": "not published"}}
+_CASE = {"200": {"description": "the case with its history and evidence", "content": _JSON},
+         "409": {"description": "transition not allowed from the current state"}, "422": {"description": "validation failed"}}
+_BEARER = [{"bearer": []}]
+_J = [{"name": "jurisdiction", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[A-Za-z]{2}$"}}]
+_C = [{"name": "case_id", "in": "path", "required": True, "schema": {"type": "string"}}]
+
+OPENAPI: dict[str, Any] = {
+    "/readiness/catalogue": {"get": {"summary": "The newest (or ?id=&version=) checkpoint catalogue", "tags": ["readiness"], "responses": _SIGNED}},
+    "/readiness/catalogues": {
+        "get": {"summary": "Loaded catalogue versions", "tags": ["readiness"], "responses": {"200": {"description": "list"}}},
+        "post": {"summary": "Load a catalogue version (ministry)", "tags": ["readiness"], "security": _BEARER,
+                 "requestBody": {"content": _JSON}, "responses": {"201": {"description": "loaded"}, "200": {"description": "already loaded"},
+                                                                  "409": {"description": "version exists with other content"}}},
+    },
+    "/readiness": {"get": {"summary": "Newest published readiness assessment per jurisdiction", "tags": ["readiness"], "responses": _SIGNED}},
+    "/readiness/{jurisdiction}": {"get": {"summary": "Signed readiness assessment (public)", "tags": ["readiness"], "parameters": _J, "responses": _SIGNED}},
+    "/readiness/{jurisdiction}/assessments": {"post": {"summary": "Record answers (ministry)", "tags": ["readiness"], "parameters": _J,
+                                                        "security": _BEARER, "requestBody": {"content": _JSON},
+                                                        "responses": {"201": {"description": "recorded"}, "422": {"description": "validation failed"}}}},
+    "/readiness/{jurisdiction}/assessment": {"get": {"summary": "Latest recorded answers, published or not (ministry)", "tags": ["readiness"],
+                                                     "parameters": _J, "security": _BEARER, "responses": {"200": {"description": "summary"}}}},
+    "/readiness/{jurisdiction}/publish": {"post": {"summary": "Sign and publish the latest answers (ministry)", "tags": ["readiness"],
+                                                   "parameters": _J, "security": _BEARER, "responses": {"201": {"description": "signed document"}}}},
+    "/rpl/cases": {
+        "get": {"summary": "List RPL cases (issuer)", "tags": ["rpl"], "security": _BEARER, "responses": {"200": {"description": "cases"}}},
+        "post": {"summary": "Open a case (issuer)", "tags": ["rpl"], "security": _BEARER, "requestBody": {"content": _JSON},
+                 "responses": {"201": {"description": "the new case"}, "422": {"description": "validation failed"}}},
+    },
+    "/rpl/cases/{case_id}": {"get": {"summary": "A case with history and evidence (issuer)", "tags": ["rpl"], "parameters": _C,
+                                     "security": _BEARER, "responses": _CASE}},
+    "/rpl/cases/{case_id}/transitions": {"post": {"summary": "Move to a state: {to, actor, reason[, assessor, method]}", "tags": ["rpl"],
+                                                  "parameters": _C, "security": _BEARER, "requestBody": {"content": _JSON}, "responses": _CASE}},
+    "/rpl/cases/{case_id}/decision": {"post": {"summary": "Decide {outcome, units, actor, reason}; full/partial issues the credential",
+                                               "tags": ["rpl"], "parameters": _C, "security": _BEARER, "requestBody": {"content": _JSON}, "responses": _CASE}},
+    "/rpl/cases/{case_id}/appeal": {"post": {"summary": "Appeal {reviewer, actor, reason}; reviewer ≠ assessor", "tags": ["rpl"],
+                                             "parameters": _C, "security": _BEARER, "requestBody": {"content": _JSON}, "responses": _CASE}},
+    "/rpl/cases/{case_id}/appeal/resolution": {"post": {"summary": "Resolve the appeal {outcome: upheld|overturned, actor, reason}",
+                                                        "tags": ["rpl"], "parameters": _C, "security": _BEARER,
+                                                        "requestBody": {"content": _JSON}, "responses": _CASE}},
+    "/rpl/cases/{case_id}/evidence": {"post": {"summary": "Attach evidence {name, mediaType, url+sha256 | contentBase64}", "tags": ["rpl"],
+                                               "parameters": _C, "security": _BEARER, "requestBody": {"content": _JSON},
+                                               "responses": {"201": {"description": "the evidence record"}}}},
+    "/rpl/cases/{case_id}/evidence/{evidence_id}": {"get": {"summary": "Stored evidence bytes (issuer)", "tags": ["rpl"],
+                                                            "parameters": _C + [{"name": "evidence_id", "in": "path", "required": True,
+                                                                                 "schema": {"type": "integer"}}],
+                                                            "security": _BEARER, "responses": {"200": {"description": "the file"}}}},
+}

@@ -77,8 +77,11 @@ class KeyStore:
         return self.did_for_path(DEFAULT_PATHS["ministry"])
 
     # -- identities -------------------------------------------------------------------------
-    async def create_identity(self, kind: str, name: str, path: str | None = None):
-        """Create a hosted identity with its first key; returns (did, KeyPair). Conflict if it exists."""
+    async def create_identity(self, kind: str, name: str, path: str | None = None, *, jurisdiction: str | None = None):
+        """Create a hosted identity with its first key; returns (did, KeyPair). Conflict if it exists.
+
+        `jurisdiction` defaults to the node's; a demo or regional node may host another country's ministry.
+        """
         from node.crypto.keys import KeyPair
 
         path = normalise_path(kind, path)
@@ -97,7 +100,7 @@ class KeyStore:
             # The key file is written before the row: a failed commit leaves an unused file, never a
             # row whose private key is missing.
             key.save(self._settings.keys_dir / file_name)
-            uow.session.add(Identity(did=did, kind=kind, name=name.strip(), jurisdiction=self._jurisdiction(),
+            uow.session.add(Identity(did=did, kind=kind, name=name.strip(), jurisdiction=self._jurisdiction(jurisdiction),
                                      path=path, created_at=now))
             await uow.session.flush()  # the identity row must exist before its key row (FK)
             uow.session.add(_key_row(key, did, 1, file_name, now))
@@ -105,12 +108,13 @@ class KeyStore:
         self._loaded[key.id] = key
         return did, key
 
-    async def ensure_identity(self, kind: str, name: str, path: str | None = None) -> tuple[str, bool]:
+    async def ensure_identity(self, kind: str, name: str, path: str | None = None, *,
+                              jurisdiction: str | None = None) -> tuple[str, bool]:
         """Create the identity unless it already exists; returns (did, created)."""
         did = self.did_for_path(normalise_path(kind, path))
         if await self.identity(did) is not None:
             return did, False
-        await self.create_identity(kind, name, path)
+        await self.create_identity(kind, name, path, jurisdiction=jurisdiction)
         return did, True
 
     async def identity(self, did: str) -> dict[str, Any] | None:
@@ -193,7 +197,12 @@ class KeyStore:
                 "assertionMethod": ids, "authentication": list(ids)}
 
     # -- helpers ----------------------------------------------------------------------------
-    def _jurisdiction(self) -> str:
+    def _jurisdiction(self, given: str | None) -> str:
+        if given is not None:
+            code = str(given).strip().upper()
+            if not re.fullmatch(r"[A-Z]{2}", code):
+                raise InvalidInput(f"jurisdiction must be an ISO 3166-1 alpha-2 code such as GT, not {given!r}")
+            return code
         if not self._settings.jurisdiction:
             raise ConfigurationError("the node has no jurisdiction: set it with puente init --jurisdiction")
         return self._settings.jurisdiction

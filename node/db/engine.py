@@ -24,3 +24,15 @@ def make_engine(url: str) -> AsyncEngine:
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def ping(engine: AsyncEngine) -> bool:
+    """True when the database answers a trivial query (for /health); never raises."""
+    from sqlalchemy import text
+
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        return True
+    except Exception:  # any failure means "not healthy"; the caller reports it, it must not crash
+        return False

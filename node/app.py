@@ -1,0 +1,71 @@
+"""The aiohttp application factory: the single place where the HTTP node is wired together.
+
+Services are opened in `cleanup_ctx` (and closed on shutdown) unless the caller passes them in, as
+tests and `puente serve --with-services` callers do. Each capability contributes routes and an
+OpenAPI fragment through its `routes.py`; a capability not built yet is simply absent.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+from typing import AsyncIterator
+
+from aiohttp import web
+
+from node.clock import Clock
+from node.http.keys import OPENAPI_DOCUMENT, SERVICES, SETTINGS
+from node.http.openapi import build_openapi
+from node.http.problems import problem_middleware
+from node.http.request_log import request_log_middleware
+from node.services import NodeServices
+from node.settings import Settings
+
+ROUTE_MODULES = (
+    "node.http.core_routes",
+    "node.framework.routes",
+    "node.rpl.routes",
+    "node.issuance.routes",
+    "node.federation.routes",
+)
+
+# Batch issuance posts thousands of rows in one body; aiohttp's default limit is 1 MiB.
+MAX_BODY_BYTES = 32 * 1024 * 1024
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None, services: NodeServices | None = None) -> web.Application:
+    # The request log is outermost so it records the status the problem middleware produced.
+    app = web.Application(middlewares=[request_log_middleware, problem_middleware], client_max_size=MAX_BODY_BYTES)
+    app[SETTINGS] = settings
+    if services is None:
+        app.cleanup_ctx.append(_open_services(settings, clock))
+    else:
+        app[SERVICES] = services
+    fragments = []
+    for module in route_modules():
+        module.setup_routes(app)
+        fragments.append(getattr(module, "OPENAPI", {}))
+    app[OPENAPI_DOCUMENT] = build_openapi(fragments)
+    return app
+
+
+def route_modules() -> list[ModuleType]:
+    modules = []
+    for name in ROUTE_MODULES:
+        try:
+            modules.append(importlib.import_module(name))
+        except ModuleNotFoundError as exc:
+            if exc.name != name:  # the module exists but something it imports is missing: a real error
+                raise
+    return modules
+
+
+def _open_services(settings: Settings, clock: Clock | None):
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        from node.services import open_services
+
+        async with open_services(settings, clock) as services:
+            app[SERVICES] = services
+            yield
+
+    return context

@@ -1,0 +1,85 @@
+"""Core public routes: health, the node's DID document and the DID documents of hosted identities."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from node import __version__
+from node.db.engine import ping
+from node.errors import NotFound
+from node.http.io import document_response
+from node.http.keys import OPENAPI_DOCUMENT, SERVICES
+
+DID_MAX_AGE = 300
+
+
+async def health(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    database_ok = await ping(services.engine)
+    body = {
+        "status": "ok" if database_ok else "degraded",
+        "version": __version__,
+        "database": "ok" if database_ok else "unreachable",
+        "jurisdiction": services.settings.jurisdiction,
+        "did": services.keystore.node_did,
+    }
+    return web.json_response(body, status=200 if database_ok else 503, headers={"Cache-Control": "no-store"})
+
+
+async def node_did_document(request: web.Request) -> web.Response:
+    keystore = request.app[SERVICES].keystore
+    document = await keystore.resolve_local(keystore.node_did)
+    if document is None:
+        raise NotFound("this node has no DID yet: run puente init")
+    return document_response(request, document, max_age=DID_MAX_AGE)
+
+
+async def hosted_did_document(request: web.Request) -> web.Response:
+    keystore = request.app[SERVICES].keystore
+    path = request.match_info["path"]
+    did = await keystore.did_for_url_path(path)
+    if did is None:
+        raise NotFound(f"no DID is hosted at /{path}/did.json")
+    return document_response(request, await keystore.did_document(did), max_age=DID_MAX_AGE)
+
+
+async def openapi(request: web.Request) -> web.Response:
+    return web.json_response(request.app[OPENAPI_DOCUMENT])
+
+
+def setup_routes(app: web.Application) -> None:
+    app.router.add_get("/health", health)
+    app.router.add_get("/openapi.json", openapi)
+    app.router.add_get("/.well-known/did.json", node_did_document)
+    app.router.add_get("/{path:.+}/did.json", hosted_did_document)
+
+
+_DID_RESPONSES = {
+    "200": {"description": "DID document (did:web), with ETag and Cache-Control",
+            "content": {"application/json": {"schema": {"type": "object"}}}},
+    "304": {"description": "unchanged (If-None-Match)"},
+    "404": {"$ref": "#/components/responses/NotFound"},
+}
+
+OPENAPI = {
+    "/health": {"get": {
+        "summary": "Node health", "operationId": "health",
+        "responses": {
+            "200": {"description": "node and database are up", "content": {"application/json": {"schema": {
+                "type": "object", "required": ["status", "version", "database", "jurisdiction", "did"],
+                "properties": {"status": {"enum": ["ok", "degraded"]}, "version": {"type": "string"},
+                               "database": {"enum": ["ok", "unreachable"]},
+                               "jurisdiction": {"type": "string"}, "did": {"type": "string"}}}}}},
+            "503": {"description": "the database is unreachable"},
+        }}},
+    "/openapi.json": {"get": {"summary": "This OpenAPI document", "operationId": "openapi",
+                              "responses": {"200": {"description": "OpenAPI 3.1 document"}}}},
+    "/.well-known/did.json": {"get": {"summary": "The node's DID document", "operationId": "nodeDidDocument",
+                                      "responses": _DID_RESPONSES}},
+    "/{path}/did.json": {"get": {
+        "summary": "DID document of a ministry or institution hosted on this node",
+        "operationId": "hostedDidDocument",
+        "parameters": [{"name": "path", "in": "path", "required": True, "schema": {"type": "string"},
+                        "example": "institutions/intecap"}],
+        "responses": _DID_RESPONSES}},
+}

@@ -1,0 +1,66 @@
+"""The node's OpenAPI 3.1 document, merged from each route module's `OPENAPI` dict.
+
+A module's `OPENAPI` is either a mapping of path → path item (`{"/health": {"get": {...}}}`) or
+a fragment `{"paths": {...}, "components": {...}}`. Shared pieces every module may `$ref`:
+`#/components/schemas/Problem`, `#/components/responses/{BadRequest,Unauthorized,Forbidden,NotFound,
+Conflict,ValidationFailed}` and the `bearer` security scheme.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Iterable
+
+from node import __version__
+from node.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized, ValidationFailed
+
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "description": "RFC 9457 problem details",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string", "format": "uri"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object"}, "description": "row-level errors (validation-failed)"},
+    },
+}
+
+
+def problem_ref(description: str) -> dict[str, Any]:
+    return {"description": description,
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+
+
+def base_document() -> dict[str, Any]:
+    responses = {error.__name__ if error is not InvalidInput else "BadRequest": problem_ref(error.title)
+                 for error in (InvalidInput, Unauthorized, Forbidden, NotFound, Conflict, ValidationFailed)}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Puente node", "version": __version__,
+                 "description": "A node of the federated Latin American and Caribbean skills-recognition network."},
+        "paths": {},
+        "components": {
+            "schemas": {"Problem": PROBLEM_SCHEMA},
+            "responses": responses,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                                           "description": "API token (roles: ministry, issuer, operator)"}},
+        },
+    }
+
+
+def build_openapi(fragments: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    document = base_document()
+    for fragment in fragments:
+        fragment = copy.deepcopy(fragment or {})
+        if "paths" in fragment or "components" in fragment:
+            paths, components = fragment.get("paths", {}), fragment.get("components", {})
+        else:
+            paths, components = fragment, {}
+        for path, item in paths.items():
+            document["paths"].setdefault(path, {}).update(item)
+        for section, entries in components.items():
+            document["components"].setdefault(section, {}).update(entries)
+    return document

@@ -1,0 +1,35 @@
+"""One structured log line per request: method, path, status, duration, request id.
+
+Only the path is logged: query strings and headers (Authorization above all) may carry secrets.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from aiohttp import web
+
+from node.http.keys import REQUEST_ID
+from node.logging import get_logger, log_event
+
+_log = get_logger("node.http.access")
+
+
+@web.middleware
+async def request_log_middleware(request: web.Request, handler) -> web.StreamResponse:
+    request_id = uuid.uuid4().hex[:16]
+    request[REQUEST_ID] = request_id
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        response.headers["X-Request-Id"] = request_id
+        return response
+    except web.HTTPException as exc:  # 304s and redirects raised by handlers
+        status = exc.status
+        raise
+    finally:
+        log_event(_log, "request", method=request.method, path=request.path, status=status,
+                  duration_ms=round((time.perf_counter() - started) * 1000, 2), request_id=request_id)

@@ -39,8 +39,9 @@ IssueCredential = Callable[[CredentialOrder], Awaitable[str]]  # returns the iss
 
 class CaseService:
     def __init__(self, uow_factory: Callable[[], Any], clock: Clock, issue_credential: IssueCredential | None,
-                 *, new_id: Callable[[], str] = lambda: str(uuid.uuid4())) -> None:
+                 *, new_id: Callable[[], str] = lambda: str(uuid.uuid4()), structured_evidence: bool = False) -> None:
         self._uow = uow_factory
+        self._structured_evidence = structured_evidence
         self._clock = clock
         self._issue = issue_credential
         self._new_id = new_id
@@ -109,7 +110,7 @@ class CaseService:
     async def _issue_credential(self, case: Case) -> str:
         if self._issue is None:
             raise InvalidInput("this node cannot issue credentials (no issuance service configured)")
-        evidence = assessment_evidence(case)
+        evidence = assessment_evidence(case, structured=self._structured_evidence)
         order = CredentialOrder(
             case_id=case.id, institution=case.institution, template_id=case.template_id,
             given_name=case.candidate_given_name, family_name=case.candidate_family_name,

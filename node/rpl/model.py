@@ -252,29 +252,31 @@ def _same_person(a: str | None, b: str | None) -> bool:
     return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
 
 
-def assessment_evidence(case: Case, *, assessment_url: str | None = None) -> dict[str, Any]:
-    """The OB3 `evidence` entry a full/partial decision's credential carries: it points to the assessment."""
+def assessment_evidence(case: Case, *, structured: bool = False) -> dict[str, Any]:
+    """The OB3 `evidence` entry a full/partial decision's credential carries: it points to the assessment.
+
+    Everything is said with OB3's own Evidence terms (id, name, description, narrative, genre), which
+    every wallet and verifier understands. The structured Puente terms (assessor, assessmentMethod,
+    assessmentDate, rplDecision, unitsCertified) are added only when `structured` is true, i.e. when
+    the node bundles the Puente JSON-LD context that defines them: an undefined term would go unsigned.
+    """
     if case.decision not in ISSUING_OUTCOMES or case.assessed_at is None:
         raise Conflict("only a full or partial decision after an assessment issues a credential")
     units = list(case.units_certified)
-    narrative = (
-        f"Recognition of prior learning, case {case.id}: assessed by {case.assessor} "
-        f"({case.assessment_method}) on {isoformat_z(case.assessed_at)[:10]}; decision {case.decision}"
-        + (f", units certified: {', '.join(units)}." if units else ".")
-    )
+    date = isoformat_z(case.assessed_at)
+    description = (f"Method: {case.assessment_method}. Assessor: {case.assessor}. Assessed on: {date[:10]}. "
+                   f"Decision: {case.decision}." + (f" Units certified: {', '.join(units)}." if units else ""))
     evidence: dict[str, Any] = {
         "id": case.assessment_id,
         "type": ["Evidence"],
         "name": "Recognition of prior learning assessment",
-        "narrative": narrative,
+        "description": description,
+        "narrative": f"Recognition of prior learning, case {case.id}. {description}",
         "genre": "RPL assessment",
-        "assessmentMethod": case.assessment_method,
-        "assessor": case.assessor,
-        "assessmentDate": isoformat_z(case.assessed_at),
-        "rplDecision": case.decision,
     }
-    if units:
-        evidence["unitsCertified"] = units
-    if assessment_url:
-        evidence["description"] = f"Assessment record: {assessment_url}"
+    if structured:
+        evidence.update({"assessmentMethod": case.assessment_method, "assessor": case.assessor, "assessmentDate": date,
+                         "rplDecision": case.decision})
+        if units:
+            evidence["unitsCertified"] = units
     return evidence

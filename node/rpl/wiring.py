@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 from node.errors import ValidationFailed
@@ -19,7 +18,11 @@ def readiness_service(services: Any) -> ReadinessService:
 
 
 def case_service(services: Any) -> CaseService:
-    return CaseService(services.uow, services.clock, issue_through_issuance(services))
+    from node.jsonld.loader import known_context
+    from node.rpl.readiness import PUENTE_CONTEXT
+
+    return CaseService(services.uow, services.clock, issue_through_issuance(services),
+                       structured_evidence=known_context(PUENTE_CONTEXT))
 
 
 def issue_through_issuance(services: Any) -> IssueCredential:
@@ -39,10 +42,7 @@ def issue_through_issuance(services: Any) -> IssueCredential:
         # is per case: retrying a decision returns the same credential instead of a second one.
         row = {"given_name": order.given_name, "family_name": order.family_name, "identifier": order.identifier,
                "narrative": order.narrative}
-        options: dict[str, Any] = {}
-        if "evidence" in inspect.signature(issuance.issue_one).parameters:
-            options["evidence"] = order.evidence
-        issued = await issuance.issue_one(order.template_id, row, **options)
+        issued = await issuance.issue_one(order.template_id, row, evidence=order.evidence)
         return issued.uri
 
     return issue

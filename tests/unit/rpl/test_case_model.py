@@ -146,8 +146,10 @@ def test_not_yet_competent_issues_nothing():
 def test_assessment_evidence_points_to_the_assessment():
     case = case_in("assessed")
     case.decide(outcome="partial", units=("U1", "U2"), actor="Marta Quispe", reason="r", at=AT)
-    evidence = assessment_evidence(case)
-    assert evidence["id"] == "urn:uuid:a"
+    plain = assessment_evidence(case)
+    assert plain["id"] == "urn:uuid:a" and set(plain) == {"id", "type", "name", "description", "narrative", "genre"}
+    assert "Assessor: Marta Quispe" in plain["description"] and "Units certified: U1, U2." in plain["description"]
+    evidence = assessment_evidence(case, structured=True)
     assert evidence["assessor"] == "Marta Quispe" and evidence["assessmentMethod"] == "observation"
     assert evidence["assessmentDate"] == "2026-11-23T10:00:00Z"
     assert evidence["unitsCertified"] == ["U1", "U2"] and evidence["rplDecision"] == "partial"

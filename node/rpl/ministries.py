@@ -44,7 +44,7 @@ async def ensure_ministry(services: Any, jurisdiction: str, name: str | None = N
     code = _code(jurisdiction)
     path = ministry_path(code, services.settings.jurisdiction)
     name = name or DEMO_MINISTRY_NAMES.get(code) or f"Ministry of Labour ({code})"
-    did, _created = await services.keystore.ensure_identity("ministry", name, path)
+    did, _created = await services.keystore.ensure_identity("ministry", name, path, jurisdiction=code)
     return did
 
 

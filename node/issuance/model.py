@@ -12,7 +12,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from node.errors import InvalidInput
 
@@ -275,9 +275,13 @@ class IssueRequest:
     family_name: str
     identifier: str
     extras: Mapping[str, str] = field(default_factory=dict)
+    # OB3 `evidence` entries (e.g. an RPL assessment). Not part of the idempotency key: the caller
+    # makes the row content unique per case (its narrative names the case).
+    evidence: tuple[Mapping[str, Any], ...] = ()
 
     @classmethod
-    def from_row(cls, template_id: str, row: Mapping[str, Any]) -> "IssueRequest":
+    def from_row(cls, template_id: str, row: Mapping[str, Any],
+                 evidence: Sequence[Mapping[str, Any]] | None = None) -> "IssueRequest":
         extras = {}
         for name in OPTIONAL_COLUMNS:
             value = row.get(name)
@@ -292,6 +296,7 @@ class IssueRequest:
             str(row.get("family_name") or "").strip(),
             normalise_identifier(row.get("identifier")),
             extras,
+            tuple(_check_evidence(evidence or ())),
         )
 
     def idempotency_key(self) -> str:
@@ -299,6 +304,14 @@ class IssueRequest:
         content = {"given_name": self.given_name, "family_name": self.family_name, **self.extras}
         material = json.dumps([self.template_id, self.identifier, content], sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+
+def _check_evidence(evidence: Sequence[Any]) -> list[Mapping[str, Any]]:
+    for item in evidence:
+        types = item.get("type") if isinstance(item, Mapping) else None
+        if "Evidence" not in (types if isinstance(types, list) else [types]):
+            raise InvalidInput("each evidence entry must be an object whose type includes 'Evidence'")
+    return list(evidence)
 
 
 def _check_date(name: str, value: str) -> str:

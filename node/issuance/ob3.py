@@ -135,6 +135,7 @@ def build_credential(
     base_url: str,
     extras: Mapping[str, str] | None = None,
     puente_terms: bool = False,
+    evidence: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     extras = extras or {}
     contexts = [VC_CONTEXT, OB_CONTEXT] + ([PUENTE_CONTEXT] if puente_terms else [])
@@ -160,6 +161,8 @@ def build_credential(
     if template.validity:
         credential["validUntil"] = isoformat_z(add_duration(issued_at, template.validity))
     credential["credentialSubject"] = subject
+    if evidence:
+        credential["evidence"] = [dict(e) for e in evidence]
     if status_entries:
         credential["credentialStatus"] = [dict(e) for e in status_entries]
     return credential

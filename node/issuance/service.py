@@ -141,8 +141,9 @@ class IssuanceService:
 
     # ------------------------------------------------------------------ issuing
 
-    async def issue_one(self, template_id: str, row: Mapping[str, Any], *, suite: str = DEFAULT_SUITE) -> IssuedCredential:
-        request = IssueRequest.from_row(template_id, row)
+    async def issue_one(self, template_id: str, row: Mapping[str, Any], *, suite: str = DEFAULT_SUITE,
+                        evidence: Sequence[Mapping[str, Any]] | None = None) -> IssuedCredential:
+        request = IssueRequest.from_row(template_id, row, evidence)
         async with self._uow() as uow:
             repo = IssuanceRepository(uow.session)
             existing = (await repo.credentials_by_keys([request.idempotency_key()])).get(request.idempotency_key())
@@ -199,7 +200,7 @@ class IssuanceService:
             template=template, institution=institution, recipient=recipient,
             credential_id=ob3.credential_url(self.base_url, credential_uuid), issued_at=now,
             status_entries=allocation.entries(self.base_url), base_url=self.base_url, extras=request.extras,
-            puente_terms=self.puente_terms,
+            puente_terms=self.puente_terms, evidence=request.evidence,
         )
 
     # ------------------------------------------------------------------ reading
@@ -248,6 +249,10 @@ class IssuanceService:
             repo.add(StatusEventRow(credential_id=row.id, action=action, reason=(reason or "").strip() or None, at=now))
             await uow.commit()
             return {"id": row.uri, "state": target, "action": action, "reason": reason, "at": now.isoformat()}
+
+    async def credential_institution(self, credential_id: str) -> str:
+        async with self._uow() as uow:
+            return (await IssuanceRepository(uow.session).credential(credential_id)).institution
 
     async def own_credential_state(self, uri: str) -> str | None:
         async with self._uow() as uow:

@@ -1,0 +1,91 @@
+"""Public verification of a credential (what `POST /verify` answers to an employer without an account).
+
+The node's CredentialVerifier (proofs, issuer binding, validity period) plus three checks:
+`status` (Bitstring Status List), `accreditation` (was the issuer accredited, for this achievement's
+scope, on the credential's validFrom?) and `schema` (OB 3.0 JSON Schema). Every check fails closed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Awaitable, Callable, Sequence
+
+from node.clock import parse_datetime
+from node.verification import Check, VerificationResult
+
+OB3_TYPES = {"OpenBadgeCredential", "AchievementCredential"}
+# A foreign issuer's accreditation comes from the federation's trust lists: (issuer DID, as-of) -> checks.
+TrustLookup = Callable[[str, dict[str, Any], datetime], Awaitable[Sequence[Check]]]
+
+
+def _types(credential: dict[str, Any]) -> set[str]:
+    value = credential.get("type")
+    return set(value if isinstance(value, list) else [value])
+
+
+async def schema_check(credential: dict[str, Any], now: datetime) -> Sequence[Check]:
+    from node.issuance.schema import schema_errors
+
+    if not _types(credential) & OB3_TYPES:
+        return [Check("schema", True, detail="not an Open Badges credential: no schema applies")]
+    errors = schema_errors(credential)
+    if errors:
+        shown = "; ".join(f"{e['path']}: {e['error']}" for e in errors[:3])
+        return [Check("schema", False, "schema_invalid", f"{len(errors)} violation(s) of the OB 3.0 schema: {shown}")]
+    return [Check("schema", True, detail="valid against the OB 3.0 AchievementCredential schema")]
+
+
+class AccreditationCheck:
+    check_name = "accreditation"
+
+    def __init__(self, issuance, trust_lookup: TrustLookup | None = None) -> None:
+        self._issuance = issuance
+        self._trust_lookup = trust_lookup
+
+    async def __call__(self, credential: dict[str, Any], now: datetime) -> Sequence[Check]:
+        from node.crypto.credentials import issuer_id
+        from node.issuance.repository import IssuanceRepository
+
+        issuer = issuer_id(credential)
+        issued_on = parse_datetime(credential.get("validFrom") or credential.get("issuanceDate"))
+        async with self._issuance._uow() as uow:
+            repo = IssuanceRepository(uow.session)
+            institution = await repo.institution_by_did(issuer)
+            template = None
+            if institution is not None:
+                achievement_id = ((credential.get("credentialSubject") or {}).get("achievement") or {}).get("id", "")
+                prefix = f"{self._issuance.base_url}/achievements/"
+                if isinstance(achievement_id, str) and achievement_id.startswith(prefix):
+                    row = await repo.template_row(achievement_id[len(prefix):])
+                    template = row and row.data
+        if institution is None:
+            if self._trust_lookup is not None:
+                return list(await self._trust_lookup(issuer, credential, issued_on))
+            return [Check("accreditation", False, "unknown_issuer",
+                          f"{issuer} is not an institution of this node nor in any trust list it holds")]
+        if not institution.accredited_at(issued_on):
+            return [Check("accreditation", False, "not_accredited",
+                          f"{institution.name} was not accredited on {issued_on.date()}")]
+        if template is None or template.get("institution") != institution.slug:
+            return [Check("accreditation", False, "unknown_achievement",
+                          f"the achievement is not one of {institution.name}'s templates")]
+        gaps = institution.scope.covers(sector=template.get("sector"), isco_code=template.get("isco_code"),
+                                        rqf_level=template.get("rqf_level"))
+        if gaps:
+            return [Check("accreditation", False, "out_of_scope", "; ".join(gaps))]
+        return [Check("accreditation", True, detail=f"{institution.name}, accredited for this achievement on {issued_on.date()}")]
+
+
+def public_verifier(services, *, fetch=None, trust_lookup: TrustLookup | None = None):
+    """The verifier behind POST /verify, wired to the node's services."""
+    from node.crypto.credentials import CredentialVerifier
+    from node.issuance.service import IssuanceService
+    from node.issuance.status_check import make_status_check
+
+    issuance = IssuanceService.from_services(services)
+    checks = [make_status_check(services, fetch=fetch), AccreditationCheck(issuance, trust_lookup), schema_check]
+    return CredentialVerifier(services.signer, services.resolver, services.clock, extra_checks=checks)
+
+
+async def verify_credential(services, credential: Any, **options) -> VerificationResult:
+    return await public_verifier(services, **options).verify(credential)

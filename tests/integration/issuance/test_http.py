@@ -1,0 +1,95 @@
+import json
+
+from node.issuance.status_check import StatusCheck, http_fetch
+
+ROW = {"template": "intecap-albanileria-2", "given_name": "Ana", "family_name": "López", "identifier": "ana@example.org"}
+
+
+def failed(result):
+    return {c["check"]: c["reason"] for c in result["checks"] if not c["ok"]}
+
+
+async def test_issue_download_verify_revoke_verify(client, issuance, auth_headers):
+    issuer = await auth_headers("issuer", actor="intecap")
+    response = await client.post("/credentials", json=ROW, headers=issuer)
+    assert response.status == 201, await response.text()
+    credential = json.loads(await response.text())
+    suffix = credential["id"].rsplit("/", 1)[-1]
+
+    download = await client.get(f"/credentials/{suffix}")
+    assert download.status == 200 and json.loads(await download.read()) == credential
+    png = await client.get(f"/credentials/{suffix}/qr.png")
+    assert png.headers["Content-Type"] == "image/png" and (await png.read()).startswith(b"\x89PNG")
+    svg = await client.get(f"/credentials/{suffix}/qr.svg")
+    assert b"<svg" in await svg.read()
+    pdf = await client.get(f"/credentials/{suffix}/credential.pdf")
+    assert pdf.headers["Content-Type"] == "application/pdf" and (await pdf.read()).startswith(b"%PDF-")
+
+    verdict = await (await client.post("/verify", json=credential)).json()
+    assert verdict["verified"] is True, verdict
+    assert {c["check"] for c in verdict["checks"]} >= {"status", "accreditation", "schema", "validity", "issuer"}
+
+    list_url = credential["credentialStatus"][0]["statusListCredential"]
+    list_path = "/status/" + list_url.rsplit("/", 1)[-1]
+    first = await client.get(list_path)
+    assert first.headers["Cache-Control"] == "public, max-age=60"
+    etag = first.headers["ETag"]
+    assert (await client.get(list_path, headers={"If-None-Match": etag})).status == 304
+
+    other = await auth_headers("issuer", actor="usac")
+    assert (await client.post(f"/credentials/{suffix}/revoke", json={"reason": "x"}, headers=other)).status == 403
+    assert (await client.post(f"/credentials/{suffix}/revoke", json={"reason": "x"})).status == 401
+    revoked = await client.post(f"/credentials/{suffix}/revoke", json={"reason": "assessment annulled"}, headers=issuer)
+    assert revoked.status == 200 and (await revoked.json())["state"] == "revoked"
+
+    changed = await client.get(list_path, headers={"If-None-Match": etag})
+    assert changed.status == 200 and changed.headers["ETag"] != etag
+    verdict = await (await client.post("/verify", json=credential)).json()
+    assert verdict["verified"] is False and failed(verdict) == {"status": "revoked"}
+    via_qr = await (await client.get(f"/verify/{suffix}")).json()
+    assert via_qr["verified"] is False and failed(via_qr) == {"status": "revoked"}
+    history = await (await client.get(f"/credentials/{suffix}/status", headers=issuer)).json()
+    assert history["events"][0]["reason"] == "assessment annulled"
+
+
+async def test_verify_refuses_tampering_and_bad_input(client, issuance, auth_headers):
+    issuer = await auth_headers("issuer", actor="intecap")
+    credential = json.loads(await (await client.post("/credentials", json=ROW, headers=issuer)).text())
+    tampered = json.loads(json.dumps(credential))
+    tampered["credentialSubject"]["achievement"]["name"] = "Ingeniero civil"
+    verdict = await (await client.post("/verify", json=tampered)).json()
+    assert verdict["verified"] is False and any(c["check"].startswith("proof") for c in verdict["checks"] if not c["ok"])
+    bad = await client.post("/verify", data=b"{not json", headers={"Content-Type": "application/json"})
+    assert bad.status == 400 and bad.headers["Content-Type"].startswith("application/problem+json")
+    missing = await client.get("/credentials/00000000-0000-0000-0000-000000000000")
+    assert missing.status == 404
+
+
+async def test_remote_status_list_fetched_over_http_and_fails_closed(client, issuance, services):
+    issued = (await issuance.issue_one("intecap-albanileria-2", {k: v for k, v in ROW.items() if k != "template"})).to_json()
+    now = services.clock.now()
+
+    async def verify_list(listing, at):
+        return await services.signer.verify(listing, services.resolver, now=at)
+
+    remote = StatusCheck(fetch=http_fetch, verify_list=verify_list)  # no own lists: goes over HTTP to 127.0.0.1
+    assert [c.ok for c in await remote(issued, now)] == [True]
+    await issuance.change_status(issued["id"], "suspend", "under review")
+    checks = await remote(issued, now)
+    assert (checks[0].ok, checks[0].reason) == (False, "suspended")
+
+    async def forged(url):
+        listing = await http_fetch(url)
+        listing["credentialSubject"]["encodedList"] = "uH4sIAAAAAAAAA-3BMQEAAADCoPVPbQwfoAAAAAAAAAAAAAAAAAAAAIC3AYbSVKsAQAAA"
+        return listing
+
+    checks = await StatusCheck(fetch=forged, verify_list=verify_list)(issued, now)
+    assert (checks[0].ok, checks[0].reason) == (False, "invalid_status_list")
+
+    async def unreachable(url):
+        raise ConnectionError("no route")
+
+    checks = await StatusCheck(fetch=unreachable, verify_list=verify_list)(issued, now)
+    assert (checks[0].ok, checks[0].reason) == (False, "status_unavailable")
+    offline = await StatusCheck(fetch=None)(issued, now)
+    assert offline[0].ok is False

@@ -30,7 +30,12 @@ def require_initialised(settings: Settings) -> Settings:
 
 
 def validate_node_settings(settings: Settings) -> None:
-    if not settings.jurisdiction or not _JURISDICTION.match(settings.jurisdiction):
+    missing = [flag for flag, value in (("--jurisdiction", settings.jurisdiction), ("--name", settings.name),
+                                        ("--base-url", settings.base_url)) if not value]
+    if missing:
+        raise InvalidInput(f"missing {', '.join(missing)}: e.g. puente init --jurisdiction GT --name \"Nodo GT\" "
+                           "--base-url https://puente.example.gt")
+    if not _JURISDICTION.match(settings.jurisdiction):
         raise InvalidInput(f"jurisdiction must be an ISO 3166-1 alpha-2 code such as GT, not {settings.jurisdiction!r}")
     if not settings.name or not settings.name.strip():
         raise InvalidInput("the node needs a name (--name)")
@@ -50,8 +55,13 @@ def prepare_data_dir(settings: Settings) -> None:
         os.chmod(private, 0o700)
 
 
-async def initialise(settings: Settings, *, force: bool = False, clock: Clock | None = None) -> dict[str, Any]:
-    """`puente init`: refuse an initialised node unless `force` (which only adds what is missing)."""
+async def initialise(settings: Settings, *, force: bool = False, clock: Clock | None = None,
+                     persist: Settings | None = None) -> dict[str, Any]:
+    """`puente init`: refuse an initialised node unless `force` (which only adds what is missing).
+
+    `persist` is what goes into node.json when it differs from the settings used to run (the CLI
+    leaves out a database URL that came from the environment).
+    """
     from node.services import open_services
 
     if settings.initialised and not force:
@@ -61,7 +71,7 @@ async def initialise(settings: Settings, *, force: bool = False, clock: Clock | 
     prepare_data_dir(settings)
     async with open_services(settings, clock) as services:
         result = await setup_identities(services)
-    write_config(settings)
+    write_config(persist or settings)
     return {"data_dir": str(settings.data_dir), "jurisdiction": settings.jurisdiction, **result}
 
 

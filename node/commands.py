@@ -1,0 +1,180 @@
+"""Top-level node commands: init, serve, seed, token, did, key, db.
+
+Every command except `init` needs an initialised data directory and says so in one line otherwise.
+Secrets are never printed, except a newly created API token (`puente token create`), exactly once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import importlib
+from typing import Any
+
+from node.cli import CommandLine, print_json, settings_from_args
+from node.errors import ConfigurationError, InvalidInput
+from node.settings import Settings, load_settings
+
+SEED_MODULES = ("node.framework.seed", "node.rpl.seed", "node.issuance.seed")
+
+
+def register(cli: CommandLine) -> None:
+    init = cli.command("init", "Initialise a node: configuration, database, node and ministry DIDs with keys, operator token.",
+                       cmd_init)
+    init.add_argument("--jurisdiction", help="ISO 3166-1 alpha-2 code of the node's jurisdiction, e.g. GT")
+    init.add_argument("--name", help="human name of the node")
+    init.add_argument("--base-url", help="public URL of the node; its did:web derives from it, e.g. https://puente.mintrabajo.gob.gt")
+    init.add_argument("--force", action="store_true",
+                      help="update the configuration of an initialised node and add what is missing (never deletes data)")
+
+    serve = cli.command("serve", "Serve the node over HTTP.", cmd_serve)
+    serve.add_argument("--host", help="interface to listen on (default: configured host, 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default: configured port, 8080)")
+
+    seed = cli.command("seed", "Load demo data (frameworks, readiness, issuance); safe to run again.", cmd_seed)
+    seed.add_argument("--demo", action="store_true", help="seed the demonstration data set")
+
+    token = cli.subcommand("token", "create", "Create an API token for a role; the token is printed once and never stored.",
+                           cmd_token_create, group_help="API tokens for admin operations")
+    token.add_argument("--role", required=True, choices=("ministry", "issuer", "operator"))
+    token.add_argument("--actor", required=True, help="who uses the token, e.g. an institution slug or a person")
+
+    document = cli.subcommand("did", "document", "Print the DID document of a DID hosted on this node.", cmd_did_document,
+                              group_help="DIDs hosted on this node")
+    document.add_argument("did")
+    cli.subcommand("did", "list", "List the identities (DIDs) hosted on this node.", cmd_did_list)
+
+    rotate = cli.subcommand("key", "rotate", "Give a hosted DID a new signing key; the old key stays in its DID document.",
+                            cmd_key_rotate, group_help="signing keys of hosted DIDs")
+    rotate.add_argument("did")
+
+    cli.subcommand("db", "upgrade", "Apply database migrations (also done automatically at start).", cmd_db_upgrade,
+                   group_help="database maintenance")
+
+
+def node_settings(args: argparse.Namespace) -> Settings:
+    """Settings of an initialised node (one-line error, exit 2, otherwise)."""
+    from node.node_setup import require_initialised
+
+    return require_initialised(settings_from_args(args))
+
+
+async def cmd_init(args: argparse.Namespace) -> int:
+    from node.node_setup import initialise
+
+    settings = load_settings(data_dir=args.data_dir, database_url=args.database_url, jurisdiction=args.jurisdiction,
+                             name=args.name, base_url=args.base_url, port=_explicit_port(args.base_url))
+    # A database URL from the environment (it may hold a password) is used now but not copied into
+    # node.json; one given with --database-url, or already stored there, is kept.
+    persisted = dataclasses.replace(settings, database_url=args.database_url or _stored_database_url(settings))
+    result = await initialise(settings, force=args.force, persist=persisted)
+    print_json(result)
+    return 0
+
+
+def _explicit_port(base_url: str | None) -> int | None:
+    """Listen where the base URL says when it names a port (a demo node); behind a proxy it does not."""
+    from urllib.parse import urlsplit
+
+    try:
+        return urlsplit(base_url).port if base_url else None
+    except ValueError:
+        return None  # validation reports the bad URL
+
+
+def _stored_database_url(settings: Settings) -> str | None:
+    import json
+
+    if not settings.config_path.exists():
+        return None
+    try:
+        return json.loads(settings.config_path.read_text()).get("database_url")
+    except (OSError, ValueError):
+        return None
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from node.app import create_app
+    from node.logging import configure_logging, get_logger, log_event
+
+    settings = node_settings(args).with_overrides(host=args.host, port=args.port)
+    configure_logging(settings)
+    log_event(get_logger("node.serve"), "serving", host=settings.host, port=settings.port, base_url=settings.base_url,
+              jurisdiction=settings.jurisdiction)
+    try:
+        web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None, access_log=None)
+    except OSError as exc:
+        raise ConfigurationError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}") from None
+    return 0
+
+
+async def cmd_seed(args: argparse.Namespace) -> int:
+    from node.services import open_services
+
+    if not args.demo:
+        raise InvalidInput("only the demo data set can be seeded: run puente seed --demo")
+    summary: dict[str, Any] = {}
+    skipped = []
+    async with open_services(node_settings(args)) as services:
+        for name in SEED_MODULES:
+            capability = name.split(".")[1]
+            try:
+                module = importlib.import_module(name)
+            except ModuleNotFoundError as exc:
+                if exc.name != name:
+                    raise
+                skipped.append(capability)
+                continue
+            summary[capability] = await module.seed_demo(services)
+    print_json({"seeded": summary, "not_available": skipped})
+    return 0
+
+
+async def cmd_token_create(args: argparse.Namespace) -> int:
+    from node.services import open_services
+    from node.tokens import create_token
+
+    async with open_services(node_settings(args)) as services:
+        async with services.uow() as uow:
+            token = await create_token(uow, services.clock, role=args.role, actor=args.actor)
+    print_json({"token": token, "role": args.role, "actor": args.actor.strip(),
+                "note": "store this token now: it is not kept by the node and cannot be shown again"})
+    return 0
+
+
+async def cmd_did_document(args: argparse.Namespace) -> int:
+    from node.services import open_services
+
+    async with open_services(node_settings(args)) as services:
+        print_json(await services.keystore.did_document(args.did))
+    return 0
+
+
+async def cmd_did_list(args: argparse.Namespace) -> int:
+    from node.services import open_services
+
+    async with open_services(node_settings(args)) as services:
+        print_json(await services.keystore.identities())
+    return 0
+
+
+async def cmd_key_rotate(args: argparse.Namespace) -> int:
+    from node.services import open_services
+
+    async with open_services(node_settings(args)) as services:
+        key = await services.keystore.rotate(args.did)
+        keys = await services.keystore.keys(args.did)
+    print_json({"did": args.did, "current_key": key.id, "publicKeyMultibase": key.public_multibase,
+                "retired_keys": [k["id"] for k in keys if k["retired"] is not None]})
+    return 0
+
+
+async def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from node.db.migrate import current_revisions, upgrade
+
+    settings = node_settings(args)
+    await upgrade(settings.db_url)
+    print_json({"database": "up to date", "revisions": sorted(await current_revisions(settings.db_url))})
+    return 0

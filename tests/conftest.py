@@ -6,6 +6,7 @@ conformance_dir   Path to the public test vectors: $PUENTE_CONFORMANCE_DIR, else
                   the repository (skips the test when neither exists).
 db_backend        "sqlite" or "postgres"; any test that (indirectly) uses it is parametrised over the backends
                   chosen with `--db=sqlite|postgres|both` (default both). Test ids end in [sqlite]/[postgres].
+                  Pin one with @pytest.mark.parametrize("db_backend", ["sqlite"], indirect=True).
 db_url            A migrated, EMPTY database for this test:
                   - sqlite: a file in tmp_path, copied from a template migrated once per session;
                   - postgres: one database `puente_test_<random>` per session on $PUENTE_TEST_POSTGRES_URL
@@ -45,7 +46,8 @@ def pytest_addoption(parser):
 
 
 def pytest_generate_tests(metafunc):
-    if "db_backend" in metafunc.fixturenames:
+    explicit = any("db_backend" in str(m.args[0]) for m in metafunc.definition.iter_markers("parametrize"))
+    if "db_backend" in metafunc.fixturenames and not explicit:  # a test may pin a backend itself
         chosen = metafunc.config.getoption("--db")
         backends = BACKENDS if chosen == "both" else (chosen,)
         metafunc.parametrize("db_backend", backends, indirect=True)

@@ -1,0 +1,177 @@
+"""`puente` node commands, run in-process through node.cli.main (and once as a real process)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import stat
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from node.cli import main
+
+
+def run(capsys, *argv: str) -> tuple[int, object, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    out = json.loads(captured.out) if captured.out.strip() else None
+    return code, out, captured.err
+
+
+@pytest.fixture
+def data_dir(tmp_path):
+    return tmp_path / "node"
+
+
+@pytest.fixture
+def init_args(data_dir, db_url):
+    return ("--data-dir", str(data_dir), "--database-url", db_url, "init", "--jurisdiction", "gt",
+            "--name", "Nodo de prueba", "--base-url", "http://127.0.0.1:8123")
+
+
+def test_init_creates_a_node(capsys, data_dir, init_args):
+    code, out, err = run(capsys, *init_args)
+    assert code == 0, err
+    assert out["node_did"] == "did:web:127.0.0.1%3A8123"
+    assert out["ministry_did"] == "did:web:127.0.0.1%3A8123:ministry"
+    token_file = data_dir / "secrets" / "operator-token"
+    assert out["operator_token_file"] == str(token_file)
+    token = token_file.read_text().strip()
+    assert token.startswith("pnt_") and token not in json.dumps(out)  # the token itself is not printed
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+    for key_file in (data_dir / "keys").iterdir():
+        assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+        assert "secretKeyMultibase" in key_file.read_text()
+    config = json.loads((data_dir / "node.json").read_text())
+    assert config["jurisdiction"] == "GT" and config["port"] == 8123
+    assert "secretKeyMultibase" not in config
+
+
+def test_reinit_is_refused_and_force_keeps_data(capsys, data_dir, init_args):
+    assert run(capsys, *init_args)[0] == 0
+    token = (data_dir / "secrets" / "operator-token").read_text()
+    keys = {p.name: p.read_text() for p in (data_dir / "keys").iterdir()}
+    code, out, err = run(capsys, *init_args)
+    assert code == 1 and out is None
+    assert err.count("\n") == 1 and "already initialised" in err and "--force" in err
+    code, out, err = run(capsys, *init_args[:-6], "--force", "--name", "Nodo renombrado")
+    assert code == 0, err
+    assert out["created"] == []
+    assert (data_dir / "secrets" / "operator-token").read_text() == token
+    assert {p.name: p.read_text() for p in (data_dir / "keys").iterdir()} == keys
+    assert json.loads((data_dir / "node.json").read_text())["name"] == "Nodo renombrado"
+
+
+@pytest.mark.parametrize("flags, message", [
+    (("--jurisdiction", "Guatemala", "--name", "n", "--base-url", "http://127.0.0.1:1"), "jurisdiction must be"),
+    (("--jurisdiction", "GT", "--name", "n", "--base-url", "ftp://x"), "base URL must be"),
+    (("--jurisdiction", "GT", "--name", "n", "--base-url", "http://x:port"), "bad port"),
+    (("--jurisdiction", "GT"), "missing --name, --base-url"),
+])
+def test_init_rejects_bad_input_without_writing(capsys, tmp_path, flags, message):
+    data_dir = tmp_path / "node"
+    code, out, err = run(capsys, "--data-dir", str(data_dir), "init", *flags)
+    assert code == 1 and out is None
+    assert err.startswith("puente: ") and err.count("\n") == 1 and message in err
+    assert not (data_dir / "node.json").exists()
+
+
+def test_init_with_unreachable_database_is_one_line(capsys, tmp_path):
+    code, _, err = run(capsys, "--data-dir", str(tmp_path / "n"), "--database-url", "postgresql://nobody@127.0.0.1:1/x",
+                       "init", "--jurisdiction", "GT", "--name", "n", "--base-url", "http://127.0.0.1:1")
+    assert code == 2 and err.count("\n") == 1 and "cannot connect to the database" in err
+    assert not (tmp_path / "n" / "node.json").exists()
+
+
+@pytest.mark.parametrize("argv", [("did", "list"), ("did", "document", "did:web:x"), ("key", "rotate", "did:web:x"),
+                                  ("token", "create", "--role", "issuer", "--actor", "a"), ("db", "upgrade"),
+                                  ("seed", "--demo"), ("serve",)])
+def test_commands_need_an_initialised_node(capsys, tmp_path, argv):
+    code, out, err = run(capsys, "--data-dir", str(tmp_path / "empty"), *argv)
+    assert code == 2 and out is None
+    assert err.count("\n") == 1 and err.startswith("puente: node not initialised: run puente init")
+
+
+def test_did_key_and_token_commands(capsys, data_dir, init_args):
+    assert run(capsys, *init_args)[0] == 0
+    base = ("--data-dir", str(data_dir))
+    ministry = "did:web:127.0.0.1%3A8123:ministry"
+    code, document, _ = run(capsys, *base, "did", "document", ministry)
+    assert code == 0 and document["id"] == ministry and len(document["verificationMethod"]) == 1
+    code, rotated, _ = run(capsys, *base, "key", "rotate", ministry)
+    assert code == 0 and rotated["current_key"] == ministry + "#key-2"
+    assert rotated["retired_keys"] == [ministry + "#key-1"] and "secret" not in json.dumps(rotated).lower()
+    code, document, _ = run(capsys, *base, "did", "document", ministry)
+    assert [vm["id"] for vm in document["verificationMethod"]] == [ministry + "#key-1", ministry + "#key-2"]
+    code, out, err = run(capsys, *base, "did", "document", "did:web:elsewhere.example")
+    assert code == 1 and out is None and err.count("\n") == 1 and "not hosted on this node" in err
+    code, listed, _ = run(capsys, *base, "did", "list")
+    assert [i["kind"] for i in listed] == ["node", "ministry"]
+    code, token, _ = run(capsys, *base, "token", "create", "--role", "issuer", "--actor", "intecap")
+    assert code == 0 and token["token"].startswith("pnt_") and token["role"] == "issuer"
+    code, out, err = run(capsys, *base, "token", "create", "--role", "issuer", "--actor", "  ")
+    assert code == 1 and err.count("\n") == 1
+
+
+def test_db_upgrade_is_idempotent(capsys, data_dir, init_args):
+    from node.db.migrate import head_revisions
+
+    assert run(capsys, *init_args)[0] == 0
+    for _ in range(2):
+        code, out, _ = run(capsys, "--data-dir", str(data_dir), "db", "upgrade")
+        assert code == 0 and set(out["revisions"]) == head_revisions()
+
+
+def test_seed_requires_demo_flag(capsys, data_dir, init_args):
+    assert run(capsys, *init_args)[0] == 0
+    code, _, err = run(capsys, "--data-dir", str(data_dir), "seed")
+    assert code == 1 and "puente seed --demo" in err
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_serve_as_a_real_process(capsys, tmp_path):
+    """`puente init` then `puente serve`: /health and the DID document answer over HTTP; logs are JSON lines."""
+    port = _free_port()
+    data_dir = tmp_path / "node"
+    code, out, _ = run(capsys, "--data-dir", str(data_dir), "init", "--jurisdiction", "GT", "--name", "n",
+                       "--base-url", f"http://127.0.0.1:{port}")
+    assert code == 0
+    env = {**os.environ, "PUENTE_LOG_FORMAT": "json"}
+    process = subprocess.Popen([sys.executable, "-m", "node", "--data-dir", str(data_dir), "serve", "--port", str(port)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    try:
+        health = _wait_for(f"http://127.0.0.1:{port}/health")
+        assert health["did"] == out["node_did"] and health["database"] == "ok"
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/.well-known/did.json", timeout=5) as response:
+            assert json.loads(response.read())["id"] == out["node_did"]
+    finally:
+        process.terminate()
+        _, stderr = process.communicate(timeout=15)
+    lines = [json.loads(line) for line in stderr.decode().splitlines() if line.strip()]
+    requests = [line for line in lines if line["event"] == "request"]
+    assert {r["path"] for r in requests} >= {"/health", "/.well-known/did.json"}
+    assert all({"method", "path", "status", "duration_ms"} <= set(r) for r in requests)
+    token = (data_dir / "secrets" / "operator-token").read_text().strip()
+    assert token not in stderr.decode()
+
+
+def _wait_for(url: str, timeout: float = 20.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return json.loads(response.read())
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)

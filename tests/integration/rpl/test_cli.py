@@ -8,6 +8,15 @@ import pytest
 from node.cli import main
 from node.rpl.catalogue import bundled_catalogue
 
+from node.jsonld.loader import known_context
+from node.rpl.readiness import PUENTE_CONTEXT
+
+# The verification pipeline refuses unknown contexts (fail closed). Until the Puente context is bundled
+# (node/jsonld, owned by the crypto engineer) full verification of Puente documents must fail; strict
+# xfail makes these tests turn into ordinary tests by themselves once it is bundled.
+needs_puente_context = pytest.mark.xfail(not known_context(PUENTE_CONTEXT), strict=True,
+                                         reason="https://w3id.org/puente/v1 is not bundled yet")
+
 
 @pytest.fixture
 def node(settings, clock):
@@ -59,7 +68,16 @@ def test_readiness_from_catalogue_to_signed_publication(node, capsys, tmp_path):
     assert signed["issuer"].endswith(":ministry") and signed["proof"][0]["cryptosuite"] == "eddsa-jcs-2022"
     code, again, _ = run(node, capsys, "readiness", "publish", "GT")
     assert again == out  # the same stored bytes
+    code, out, _ = run(node, capsys, "readiness", "show", "gt")
+    assert json.loads(out)["published"]["sha256"]
 
+
+@needs_puente_context
+def test_readiness_verify_command(node, capsys, tmp_path):
+    run(node, capsys, "readiness", "catalogue", "load", "bundled")
+    run(node, capsys, "readiness", "record", "GT", "--file", str(answers_file(tmp_path)))
+    code, out, _ = run(node, capsys, "readiness", "publish", "GT")
+    signed = json.loads(out)
     path = tmp_path / "signed.json"
     path.write_text(out)
     code, out, _ = run(node, capsys, "readiness", "verify", str(path))
@@ -68,9 +86,6 @@ def test_readiness_from_catalogue_to_signed_publication(node, capsys, tmp_path):
     path.write_text(json.dumps(signed))
     code, out, _ = run(node, capsys, "readiness", "verify", str(path))
     assert code == 1 and json.loads(out)["verified"] is False
-
-    code, out, _ = run(node, capsys, "readiness", "show", "gt")
-    assert json.loads(out)["published"]["sha256"]
 
 
 def test_readiness_errors_are_one_line(node, capsys, tmp_path):

@@ -121,8 +121,8 @@ class BatchSummary:
     processed: int = 0
 
     def to_json(self) -> dict[str, Any]:
-        return {"batch": self.batch_id, "issued": self.issued, "skipped": self.skipped,
-                "failed": sorted(self.failed, key=lambda f: f["line"])}
+        # Exactly the CLI contract's keys; the job id is reported on stderr and by `issue status`.
+        return {"issued": self.issued, "skipped": self.skipped, "failed": sorted(self.failed, key=lambda f: f["line"])}
 
 
 OnCredential = Callable[[IssuedCredential], Any]

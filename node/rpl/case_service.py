@@ -12,8 +12,11 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
 from node.clock import Clock, isoformat_z
-from node.errors import InvalidInput, NotFound, ValidationFailed
+from node.errors import Conflict, InvalidInput, NotFound, ValidationFailed
 from node.rpl import repository as repo
 from node.rpl.model import INQUIRY, STATES, Case, EvidenceItem, Transition, assessment_evidence
 from node.rpl.orm import CaseEvidenceRow
@@ -103,8 +106,13 @@ class CaseService:
                 transition = Transition(**{**transition.__dict__, "details": {**transition.details, "credential_id": case.credential_id}})
             repo.save_case(loaded.row, case)
             loaded.row.updated_at = transition.at
-            await repo.append_transition(uow.session, transition)
-            await uow.commit()
+            try:
+                await repo.append_transition(uow.session, transition)
+                await uow.commit()
+            except (StaleDataError, IntegrityError):
+                # Someone else changed the case between our read and our write (row_version or the
+                # history's (case_id, seq) caught it): nothing of ours was written.
+                raise Conflict(f"RPL case {case_id} was changed by someone else meanwhile; show it and try again") from None
         return await self.show(case_id)
 
     async def _issue_credential(self, case: Case) -> str:

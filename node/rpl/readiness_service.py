@@ -12,6 +12,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
+from sqlalchemy.exc import IntegrityError
+
 from node.clock import Clock, isoformat_z
 from node.errors import Conflict, InvalidInput, NotFound
 from node.rpl import repository as repo
@@ -78,7 +80,10 @@ class ReadinessService:
             row = CatalogueRow(catalogue_id=catalogue.id, version=catalogue.version, document=catalogue.canonical_bytes(),
                                sha256=catalogue.digest(), loaded_at=self._clock.now())
             uow.session.add(row)
-            await uow.commit()
+            try:
+                await uow.commit()
+            except IntegrityError:
+                raise Conflict(f"catalogue {catalogue.key} was loaded by someone else meanwhile; load it again to compare") from None
             return self._catalogue_summary(row, catalogue, status="loaded")
 
     async def catalogue(self, catalogue_id: str | None = None, version: str | None = None) -> Catalogue:
@@ -166,7 +171,8 @@ class ReadinessService:
             assessment = await repo.latest_assessment(uow.session, jurisdiction)
             if assessment is None:
                 raise NotFound(f"no readiness assessment recorded for {jurisdiction}; run `puente readiness record {jurisdiction} --file answers.json`")
-            existing = await repo.publication_of(uow.session, assessment.id)
+            assessment_pk = assessment.id
+            existing = await repo.publication_of(uow.session, assessment_pk)
             if existing is not None:
                 return _published(existing)
             catalogue = _catalogue_of(await uow.session.get(CatalogueRow, assessment.catalogue_pk))
@@ -182,8 +188,17 @@ class ReadinessService:
                 document=body, sha256=hashlib.sha256(body).hexdigest(), published_at=now,
             )
             uow.session.add(row)
-            await uow.commit()
-            return _published(row)
+            try:
+                await uow.commit()
+            except IntegrityError:
+                pass  # published concurrently by someone else: theirs is the one stored, return it below
+            else:
+                return _published(row)
+        async with self._uow() as uow:
+            existing = await repo.publication_of(uow.session, assessment_pk)
+            if existing is None:
+                raise Conflict(f"the readiness assessment of {jurisdiction} changed while publishing; try again")
+            return _published(existing)
 
     async def published(self, jurisdiction: str) -> PublishedDocument:
         jurisdiction = jurisdiction_code(jurisdiction)

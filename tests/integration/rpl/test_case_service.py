@@ -142,3 +142,20 @@ async def test_list_filters(cases, clock):
     await service.advance(a["id"], "guidance", actor="x", reason="y")
     assert [c["id"] for c in await service.list(state="guidance")] == [a["id"]]
     assert len(await service.list(institution="inti")) == 1
+
+
+async def test_concurrent_changes_to_one_case_cannot_both_win(cases):
+    """Two people move the same case at once: exactly one transition lands, the other gets a Conflict."""
+    import asyncio
+
+    service, _, _ = cases
+    case = await open_case(service)
+    outcomes = await asyncio.gather(
+        service.advance(case["id"], "guidance", actor="a", reason="first"),
+        service.advance(case["id"], "guidance", actor="b", reason="second"),
+        return_exceptions=True,
+    )
+    assert sum(isinstance(o, dict) for o in outcomes) == 1
+    assert sum(isinstance(o, Conflict) for o in outcomes) == 1  # ForbiddenTransition is a Conflict too
+    history = (await service.show(case["id"]))["history"]
+    assert [h["to"] for h in history] == ["inquiry", "guidance"]

@@ -142,3 +142,14 @@ async def test_bad_jurisdiction_codes(rpl, code):
     service, _, _ = rpl
     with pytest.raises(InvalidInput, match="ISO 3166"):
         await service.show(code)
+
+
+async def test_concurrent_publication_stores_one_document(rpl):
+    import asyncio
+
+    service, _, _ = rpl
+    await service.load_catalogue(CATALOGUE)
+    await service.record("GT", answers(), recorded_by="ministry")
+    first, second = await asyncio.gather(service.publish("GT"), service.publish("GT"))
+    assert first.body == second.body
+    assert (await service.published("GT")).sha256 == first.sha256

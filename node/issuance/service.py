@@ -30,7 +30,7 @@ from node.issuance.model import (
 )
 from node.issuance.orm import CredentialRow, InstitutionRow, StatusEventRow, TemplateRow
 from node.issuance.repository import IssuanceRepository
-from node.issuance.schema import schema_errors
+from node.issuance.schema import first_error
 
 DEFAULT_SUITE = "eddsa-rdfc-2022"
 SUITES = ("eddsa-rdfc-2022", "eddsa-jcs-2022")
@@ -177,9 +177,9 @@ class IssuanceService:
         issued, failures = [], []
         valid_until = add_duration(now, template.validity) if template.validity else None
         for (line, request), allocation, credential_uuid, document in zip(requests, allocations, ids, signed):
-            errors = schema_errors(document) if self.validate_schema else []
-            if errors:  # a bug, not bad input: refuse to publish a credential that breaks the OB3 schema
-                failures.append({"line": line, "error": f"credential does not match the OB 3.0 schema: {errors[0]['path']}: {errors[0]['error']}"})
+            error = first_error(document) if self.validate_schema else None
+            if error:  # a bug, not bad input: refuse to publish a credential that breaks the OB3 schema
+                failures.append({"line": line, "error": f"credential does not match the OB 3.0 schema: {error['path']}: {error['error']}"})
                 continue
             text, digest = serialise(document)
             repo.add(CredentialRow(

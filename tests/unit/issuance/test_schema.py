@@ -1,0 +1,69 @@
+import copy
+
+import pytest
+
+from node.issuance.model import make_recipient
+from node.issuance.ob3 import build_credential
+from node.issuance.schema import DRAFT7_SAFE_KEYWORDS, first_error, is_valid_fast, load_schema, schema_errors
+from node.issuance.status_list import status_entry
+
+PROOF = [{"type": "DataIntegrityProof", "cryptosuite": "eddsa-jcs-2022", "created": "2026-01-01T00:00:00Z",
+          "verificationMethod": "did:web:x#key-1", "proofPurpose": "assertionMethod", "proofValue": "z1"}]
+
+
+def keywords(schema):
+    found = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                found.add(key)
+                if key in ("properties", "$defs"):
+                    for sub in value.values():
+                        walk(sub)
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(schema)
+    return found
+
+
+def test_schema_uses_only_keywords_that_mean_the_same_in_draft_7():
+    assert keywords(load_schema()) <= DRAFT7_SAFE_KEYWORDS
+
+
+@pytest.fixture
+def credential(template, institution, issued_at, base_url):
+    doc = build_credential(template=template, institution=institution, recipient=make_recipient("A", "B", "a@b.org", "s"),
+                           credential_id=f"{base_url}/credentials/x", issued_at=issued_at, base_url=base_url, puente_terms=True,
+                           status_entries=[status_entry(f"{base_url}/status/a", "revocation", 1)])
+    return dict(doc, proof=PROOF)
+
+
+def mutations(doc):
+    def broken(fn):
+        copy_ = copy.deepcopy(doc)
+        fn(copy_)
+        return copy_
+
+    yield broken(lambda d: d.pop("proof") and d.update(proof=PROOF[0]))
+    yield broken(lambda d: d["credentialSubject"]["achievement"].pop("criteria"))
+    yield broken(lambda d: d["@context"].__setitem__(1, "https://example.org/ctx"))
+    yield broken(lambda d: d["credentialSubject"]["identifier"][0].__setitem__("identityType", "mail"))
+    yield broken(lambda d: d["credentialSubject"]["achievement"]["alignment"][0].pop("targetUrl"))
+    yield broken(lambda d: d.__setitem__("type", ["VerifiableCredential"]))
+    yield broken(lambda d: d.__setitem__("credentialStatus", []))
+    yield broken(lambda d: d.pop("issuer"))
+
+
+def test_fast_and_authoritative_validators_agree(credential, conformance):
+    for example in ("basicOpenBadgeCredential.json", "fullOpenBadgeCredential.json"):
+        doc = conformance("openbadges", "examples", example)
+        assert is_valid_fast(doc) and schema_errors(doc) == []
+    assert is_valid_fast(credential) and first_error(credential) is None
+    for bad in mutations(credential):
+        assert schema_errors(bad) and not is_valid_fast(bad)
+        assert first_error(bad)["error"]

@@ -38,12 +38,16 @@ class CredentialOrder:
 
 
 IssueCredential = Callable[[CredentialOrder], Awaitable[str]]  # returns the issued credential's id
+# (institution, template id) -> None, or raises: a case must aim at something its institution can issue.
+CheckTemplate = Callable[[str, str], Awaitable[None]]
 
 
 class CaseService:
     def __init__(self, uow_factory: Callable[[], Any], clock: Clock, issue_credential: IssueCredential | None,
-                 *, new_id: Callable[[], str] = lambda: str(uuid.uuid4()), structured_evidence: bool = False) -> None:
+                 *, new_id: Callable[[], str] = lambda: str(uuid.uuid4()), structured_evidence: bool = False,
+                 check_template: CheckTemplate | None = None) -> None:
         self._uow = uow_factory
+        self._check_template = check_template
         self._structured_evidence = structured_evidence
         self._clock = clock
         self._issue = issue_credential
@@ -65,6 +69,8 @@ class CaseService:
             errors.append({"path": "identifier", "error": exc.detail})
         if errors:
             raise ValidationFailed("cannot open the RPL case", errors=errors)
+        if self._check_template is not None:
+            await self._check_template(institution.strip(), template_id.strip())
         now = self._clock.now()
         case = Case(id=self._new_id(), candidate_given_name=str(given_name or "").strip(),
                     candidate_family_name=str(family_name or "").strip(), candidate_identifier=identifier,

@@ -122,6 +122,8 @@ class ReadinessService:
         if not isinstance(answers_document, dict):
             raise InvalidInput("readiness answers must be a JSON object with an `answers` list")
         wanted = answers_document.get("catalogue") if isinstance(answers_document.get("catalogue"), dict) else {}
+        # Only jurisdictions whose ministry this node hosts: answers nobody here can sign are a dead end.
+        await self._ministry_key(jurisdiction)
         async with self._uow() as uow:
             row = await self._catalogue_row(uow.session, wanted.get("id"), wanted.get("version"))
             catalogue = _catalogue_of(row)

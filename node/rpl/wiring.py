@@ -22,7 +22,27 @@ def case_service(services: Any) -> CaseService:
     from node.rpl.readiness import PUENTE_CONTEXT
 
     return CaseService(services.uow, services.clock, issue_through_issuance(services),
-                       structured_evidence=known_context(PUENTE_CONTEXT))
+                       structured_evidence=known_context(PUENTE_CONTEXT), check_template=template_checker(services))
+
+
+def template_checker(services: Any):
+    """A case may only be opened for a template that exists and belongs to the case's institution."""
+
+    async def check(institution: str, template_id: str) -> None:
+        from node.issuance.service import IssuanceService
+
+        template = await IssuanceService.from_services(services).get_template(template_id)
+        _require_same_institution(template, template_id, institution)
+
+    return check
+
+
+def _require_same_institution(template: Any, template_id: str, institution: str) -> None:
+    if template.institution != institution:
+        raise ValidationFailed(
+            f"template {template_id!r} belongs to {template.institution}, not to {institution} which runs the case",
+            errors=[{"path": "template", "error": "must be a template of the case's institution"}],
+        )
 
 
 def issue_through_issuance(services: Any) -> IssueCredential:
@@ -32,12 +52,8 @@ def issue_through_issuance(services: Any) -> IssueCredential:
         from node.issuance.service import IssuanceService
 
         issuance = IssuanceService.from_services(services)
-        template = await issuance.get_template(order.template_id)
-        if template.institution != order.institution:
-            raise ValidationFailed(
-                f"template {order.template_id!r} belongs to {template.institution}, not to {order.institution} which ran the case",
-                errors=[{"path": "template", "error": "must be a template of the case's institution"}],
-            )
+        # Checked again at decision time: the template could have been reassigned since the case opened.
+        _require_same_institution(await issuance.get_template(order.template_id), order.template_id, order.institution)
         # The narrative names the case, so issuance's idempotency key (template, identifier, content)
         # is per case: retrying a decision returns the same credential instead of a second one.
         row = {"given_name": order.given_name, "family_name": order.family_name, "identifier": order.identifier,

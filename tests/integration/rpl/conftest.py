@@ -87,3 +87,32 @@ async def cases(db_url, clock):
         yield CaseService(uow, clock, issuer), issuer, uow
     finally:
         await engine.dispose()
+
+
+TEMPLATE = {
+    "id": "intecap-albanileria-2", "institution": "intecap", "name": "Albañil (nivel 2)",
+    "description": "Construye muros de mampostería según planos.", "qualification_code": "GT-CON-ALB-2",
+    "framework_id": "gt-mnc", "national_level": "2", "rqf_level": 2, "sector": "construction", "isco_code": "7112",
+    "learning_outcomes": ["Interpreta planos sencillos", "Levanta muros de block"], "validity": "P5Y",
+}
+
+
+async def create_intecap(services):
+    """The institution and achievement template RPL cases in these tests aim at."""
+    from node.issuance.service import IssuanceService
+
+    issuance = IssuanceService.from_services(services)
+    await issuance.create_institution("intecap", "INTECAP", scope={"sectors": ["construction"], "rqf_levels": [1, 2, 3]})
+    await issuance.create_template(TEMPLATE)
+    return issuance
+
+
+@pytest.fixture
+def make_intecap():
+    """create_intecap itself, for sync tests that set the node up with asyncio.run."""
+    return create_intecap
+
+
+@pytest.fixture
+async def issuance(services):
+    return await create_intecap(services)

@@ -32,6 +32,18 @@ def node(settings, clock):
     return settings
 
 
+@pytest.fixture
+def node_with_template(node, clock, make_intecap):
+    from node.services import open_services
+
+    async def setup():
+        async with open_services(node, clock, migrate=False) as services:
+            await make_intecap(services)
+
+    asyncio.run(setup())
+    return node
+
+
 def run(node, capsys, *args):
     code = main(["--data-dir", str(node.data_dir), *args])
     out, err = capsys.readouterr()
@@ -97,14 +109,17 @@ def test_readiness_errors_are_one_line(node, capsys, tmp_path):
     assert code == 1 and "no readiness assessment recorded for GT" in err
     code, _, err = run(node, capsys, "readiness", "publish", "CO")
     assert code == 1 and "does not host the ministry of CO" in err
+    code, _, err = run(node, capsys, "readiness", "record", "CO", "--file", str(answers_file(tmp_path)))
+    assert code == 1 and "does not host the ministry of CO" in err
     code, _, err = run(node, capsys, "readiness", "record", "GT", "--file", str(tmp_path / "missing.json"))
     assert code == 1 and "cannot read" in err
     code, _, err = run(node, capsys, "readiness", "show", "Guatemala")
     assert code == 1 and "ISO 3166" in err
 
 
-def test_rpl_case_through_the_command_line(node, capsys, tmp_path):
-    code, out, _ = run(node, capsys, "rpl", "open", "--institution", "intecap", "--template", "welder-1", "--given-name", "Ana",
+def test_rpl_case_through_the_command_line(node_with_template, capsys, tmp_path):
+    node = node_with_template
+    code, out, _ = run(node, capsys, "rpl", "open", "--institution", "intecap", "--template", "intecap-albanileria-2", "--given-name", "Ana",
                        "--family-name", "Pérez", "--identifier", "ana@example.org", "--actor", "front desk")
     assert code == 0
     case_id = json.loads(out)["id"]

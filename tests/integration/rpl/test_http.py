@@ -68,13 +68,13 @@ async def test_readiness_validation_errors_are_problems(client, auth_headers):
     assert not_json.status == 400
 
 
-async def test_rpl_case_over_http(client, auth_headers):
+async def test_rpl_case_over_http(client, auth_headers, issuance):
     issuer = await auth_headers("issuer", actor="intecap")
     assert (await client.post("/rpl/cases", json={})).status == 401
     assert (await client.post("/rpl/cases", json={}, headers=await auth_headers("ministry"))).status == 403
 
     opened = await client.post("/rpl/cases", headers=issuer, json={
-        "institution": "intecap", "template": "welder-1", "givenName": "Ana", "familyName": "Pérez", "identifier": "ana@example.org"})
+        "institution": "intecap", "template": "intecap-albanileria-2", "givenName": "Ana", "familyName": "Pérez", "identifier": "ana@example.org"})
     assert opened.status == 201
     case = await opened.json()
     assert case["history"][0]["actor"] == "intecap"  # the token's actor when none is given

@@ -4,26 +4,11 @@ import pytest
 
 from node.errors import ValidationFailed
 
-TEMPLATE = {
-    "id": "intecap-albanileria-2", "institution": "intecap", "name": "Albañil (nivel 2)",
-    "description": "Construye muros de mampostería según planos.", "qualification_code": "GT-CON-ALB-2",
-    "framework_id": "gt-mnc", "national_level": "2", "rqf_level": 2, "sector": "construction", "isco_code": "7112",
-    "learning_outcomes": ["Interpreta planos sencillos", "Levanta muros de block"], "validity": "P5Y",
-}
-
-
-@pytest.fixture
-async def issuance(services):
-    from node.issuance.service import IssuanceService
-
-    service = IssuanceService.from_services(services)
-    await service.create_institution("intecap", "INTECAP", scope={"sectors": ["construction"], "rqf_levels": [1, 2, 3]})
-    await service.create_template(TEMPLATE)
-    return service
+TEMPLATE_ID = "intecap-albanileria-2"
 
 
 async def assessed_case(cases, institution="intecap"):
-    case = await cases.open(institution=institution, template_id=TEMPLATE["id"], given_name="Ana", family_name="López",
+    case = await cases.open(institution=institution, template_id=TEMPLATE_ID, given_name="Ana", family_name="López",
                             identifier="ana@example.org", actor="front desk")
     for state in ("guidance", "eligibility", "identification", "documentation"):
         await cases.advance(case["id"], state, actor="coordinator", reason="next")
@@ -48,10 +33,25 @@ async def test_full_decision_issues_a_verifiable_credential(services, issuance):
     assert evidence["id"] == decided["assessment"]["id"] and "Assessor: Marta Quispe" in evidence["description"]
 
 
-async def test_template_of_another_institution_is_refused_and_nothing_recorded(services, issuance):
+async def test_cases_aim_at_a_template_of_their_own_institution(services, issuance):
+    from node.errors import NotFound
     from node.rpl.wiring import case_service
 
     cases = case_service(services)
+    with pytest.raises(ValidationFailed, match="belongs to intecap"):
+        await assessed_case(cases, institution="inti")
+    with pytest.raises(NotFound):
+        await cases.open(institution="intecap", template_id="no-such-template", given_name="Ana", family_name="López",
+                         identifier="ana@example.org", actor="front desk")
+    assert await cases.list() == []
+
+
+async def test_decision_time_check_refuses_a_foreign_template_and_records_nothing(services, issuance):
+    """Even if a case got past the opening check, issuing re-checks and nothing is recorded on failure."""
+    from node.rpl.case_service import CaseService
+    from node.rpl.wiring import issue_through_issuance
+
+    cases = CaseService(services.uow, services.clock, issue_through_issuance(services))  # no opening check
     case_id = await assessed_case(cases, institution="inti")
     with pytest.raises(ValidationFailed, match="belongs to intecap"):
         await cases.decide(case_id, outcome="full", actor="Marta Quispe", reason="ok")

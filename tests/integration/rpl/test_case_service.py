@@ -132,7 +132,29 @@ async def test_history_is_append_only_in_the_database(cases):
         async with uow_factory() as uow:
             with pytest.raises(Exception, match="append-only"):
                 await uow.session.execute(statement)
+                await uow.commit()  # PostgreSQL checks deletions at commit
     assert (await service.show(case["id"]))["history"][0]["reason"] == "inquiry received"
+
+
+async def test_a_case_can_be_erased_whole_in_one_transaction(cases):
+    """Personal-data erasure: the case, its evidence and its history go together, or not at all."""
+    from node.rpl.orm import CaseEvidenceRow, CaseRow
+
+    service, _, uow_factory = cases
+    case = await open_case(service)
+    await service.attach_evidence(case["id"], name="n", media_type="text/plain", actor="a", content=b"x")
+    async with uow_factory() as uow:
+        session = uow.session
+        if session.bind.dialect.name == "sqlite":
+            await session.execute(text("PRAGMA defer_foreign_keys = ON"))
+            order = (CaseEvidenceRow, CaseRow, CaseTransitionRow)  # the history once its case is gone
+        else:
+            order = (CaseEvidenceRow, CaseTransitionRow, CaseRow)  # checked at commit
+        for table in order:
+            await session.execute(delete(table))
+        await uow.commit()
+    with pytest.raises(NotFound):
+        await service.show(case["id"])
 
 
 async def test_list_filters(cases, clock):

@@ -15,7 +15,6 @@ branch_labels = None
 depends_on = None
 
 UTC = sa.DateTime(timezone=True)
-APPEND_ONLY = ("rpl_case_transitions",)
 
 
 def upgrade() -> None:
@@ -122,32 +121,49 @@ def upgrade() -> None:
 
 
 def _append_only_triggers() -> None:
-    """The case history is evidence in an appeal: the database itself refuses to rewrite it."""
+    """The case history is evidence in an appeal: the database itself refuses to rewrite it.
+
+    UPDATE is always refused. DELETE is refused while the case still exists: a case's history can only
+    be erased together with the case, in one transaction (a personal-data erasure, or a test wipe).
+    """
     dialect = op.get_bind().dialect.name
-    for table in APPEND_ONLY:
-        if dialect == "sqlite":
-            for action in ("UPDATE", "DELETE"):
-                op.execute(
-                    f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
-                    f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
-                )
-        elif dialect == "postgresql":
-            op.execute(
-                f"CREATE FUNCTION {table}_append_only() RETURNS trigger LANGUAGE plpgsql AS "
-                f"$$ BEGIN RAISE EXCEPTION '{table} is append-only'; END $$"
-            )
-            op.execute(
-                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-                f"FOR EACH ROW EXECUTE FUNCTION {table}_append_only()"
-            )
+    message = "rpl_case_transitions is append-only: history is erased only together with its case"
+    if dialect == "sqlite":
+        op.execute(
+            "CREATE TRIGGER rpl_case_transitions_no_update BEFORE UPDATE ON rpl_case_transitions "
+            f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
+        )
+        op.execute(
+            "CREATE TRIGGER rpl_case_transitions_no_delete BEFORE DELETE ON rpl_case_transitions "
+            "WHEN EXISTS (SELECT 1 FROM rpl_cases WHERE id = OLD.case_id) "
+            f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
+        )
+    elif dialect == "postgresql":
+        op.execute(
+            "CREATE FUNCTION rpl_case_transitions_no_update() RETURNS trigger LANGUAGE plpgsql AS "
+            f"$$ BEGIN RAISE EXCEPTION '{message}'; END $$"
+        )
+        op.execute(
+            "CREATE TRIGGER rpl_case_transitions_no_update BEFORE UPDATE ON rpl_case_transitions "
+            "FOR EACH ROW EXECUTE FUNCTION rpl_case_transitions_no_update()"
+        )
+        # Deferred to commit, so deleting the history and then the case in one transaction is allowed.
+        op.execute(
+            "CREATE FUNCTION rpl_case_transitions_no_delete() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN IF EXISTS (SELECT 1 FROM rpl_cases WHERE id = OLD.case_id) THEN "
+            f"RAISE EXCEPTION '{message}'; END IF; RETURN NULL; END $$"
+        )
+        op.execute(
+            "CREATE CONSTRAINT TRIGGER rpl_case_transitions_no_delete AFTER DELETE ON rpl_case_transitions "
+            "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION rpl_case_transitions_no_delete()"
+        )
 
 
 def downgrade() -> None:
-    dialect = op.get_bind().dialect.name
-    for table in APPEND_ONLY:
-        if dialect == "postgresql":
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
-            op.execute(f"DROP FUNCTION IF EXISTS {table}_append_only()")
+    if op.get_bind().dialect.name == "postgresql":
+        for name in ("no_update", "no_delete"):
+            op.execute(f"DROP TRIGGER IF EXISTS rpl_case_transitions_{name} ON rpl_case_transitions")
+            op.execute(f"DROP FUNCTION IF EXISTS rpl_case_transitions_{name}()")
     for table in ("rpl_case_evidence", "rpl_case_transitions", "rpl_cases", "rpl_readiness_publications",
                   "rpl_readiness_assessments", "rpl_checkpoint_catalogues"):
         op.drop_table(table)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from node.errors import Conflict
 from node.issuance.orm import StatusListRow
 from node.issuance.repository import IssuanceRepository
 from node.issuance.status_list import LIST_SIZE, PURPOSES, Bitstring, list_credential, permute, status_entry
@@ -53,15 +54,20 @@ class StatusLists:
         picked: dict[str, list[tuple[str, int]]] = {}
         for purpose in PURPOSES:
             out: list[tuple[str, int]] = []
+            attempts = 0
             while len(out) < count:
                 row = await repo.open_status_list(institution, purpose)
                 if row is None:
                     row = await self._create(repo, institution, issuer_did, purpose, key, now)
+                seen = row.next_slot
+                take = min(count - len(out), row.size - seen)
+                if not await repo.claim_slots(row.id, seen, take):
+                    attempts += 1  # another transaction took these slots first: read the counter again
+                    if attempts > 50:
+                        raise Conflict("status list allocation is contended; try again")
+                    continue
                 perm_key = bytes.fromhex(row.permutation_key)
-                take = min(count - len(out), row.size - row.next_slot)
-                out.extend((row.id, permute(perm_key, slot, row.size)) for slot in range(row.next_slot, row.next_slot + take))
-                row.next_slot += take
-                await repo.flush()
+                out.extend((row.id, permute(perm_key, slot, row.size)) for slot in range(seen, seen + take))
             picked[purpose] = out
         return [Allocation(r[0], r[1], s[0], s[1]) for r, s in zip(picked["revocation"], picked["suspension"])]
 
@@ -80,18 +86,20 @@ class StatusLists:
         return row
 
     async def set_bit(self, repo: IssuanceRepository, list_id: str, index: int, value: bool, issuer_did: str, key,
-                      now: datetime) -> StatusListRow:
-        """Flip one entry and re-sign the list, so the next fetch by any verifier sees the change."""
-        row = await repo.status_list(list_id, for_update=True)
-        bits = Bitstring(row.size, row.bits)
-        if bits.get(index) == value:
-            return row
-        bits.set(index, value)
-        row.bits = bits.to_bytes()
-        row.document, row.digest = await self._sign(row.id, issuer_did, row.purpose, bits, key, now)
-        row.version += 1
-        row.updated_at = now
-        return row
+                      now: datetime) -> None:
+        """Flip one entry and re-sign the list, so the next fetch by any verifier sees the change.
+        The write is a compare-and-set on the list's version: a concurrent change to another entry of
+        the same list makes us re-read and re-apply, never overwrite it."""
+        for _attempt in range(50):
+            row = await repo.status_list(list_id, for_update=True)
+            bits = Bitstring(row.size, row.bits)
+            if bits.get(index) == value:
+                return
+            bits.set(index, value)
+            text, digest = await self._sign(row.id, issuer_did, row.purpose, bits, key, now)
+            if await repo.replace_list_document(row.id, row.version, bits=bits.to_bytes(), document=text, digest=digest, now=now):
+                return
+        raise Conflict(f"status list {list_id} is changing too fast; try again")
 
     async def _sign(self, list_id: str, issuer_did: str, purpose: str, bits: Bitstring, key, now: datetime) -> tuple[str, str]:
         unsigned = list_credential(list_url(self._base_url, list_id), issuer_did, purpose, bits, now)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from node.errors import NotFound
 from node.issuance.model import AccreditationScope, AchievementTemplate, Institution
@@ -61,7 +61,7 @@ class IssuanceRepository:
     async def credential(self, credential_id: str, *, for_update: bool = False) -> CredentialRow:
         """By the uuid or the full credential id (URL)."""
         suffix = credential_id.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
-        query = select(CredentialRow).where(CredentialRow.id == suffix)
+        query = select(CredentialRow).where(CredentialRow.id == suffix).execution_options(populate_existing=True)
         if for_update:
             query = query.with_for_update()
         row = (await self.session.execute(query)).scalar_one_or_none()
@@ -94,11 +94,35 @@ class IssuanceRepository:
             .order_by(StatusListRow.updated_at, StatusListRow.id)
             .limit(1)
             .with_for_update()
+            .execution_options(populate_existing=True)  # a retry must see the counter as it is now
         )
         return (await self.session.execute(query)).scalar_one_or_none()
 
+    async def claim_slots(self, list_id: str, seen: int, count: int) -> bool:
+        """Compare-and-set on the list's counter: True when [seen, seen+count) is now ours.
+        Correct on SQLite too, where SELECT ... FOR UPDATE is a no-op."""
+        result = await self.session.execute(
+            update(StatusListRow).where(StatusListRow.id == list_id, StatusListRow.next_slot == seen)
+            .values(next_slot=seen + count).execution_options(synchronize_session=False))
+        return result.rowcount == 1
+
+    async def replace_list_document(self, list_id: str, seen_version: int, *, bits: bytes, document: str, digest: str,
+                                    now) -> bool:
+        """Compare-and-set on the list's version, so two concurrent status changes never lose a bit."""
+        result = await self.session.execute(
+            update(StatusListRow).where(StatusListRow.id == list_id, StatusListRow.version == seen_version)
+            .values(bits=bits, document=document, digest=digest, version=seen_version + 1, updated_at=now)
+            .execution_options(synchronize_session=False))
+        return result.rowcount == 1
+
+    async def change_credential_state(self, credential_id: str, seen: str, target: str) -> bool:
+        result = await self.session.execute(
+            update(CredentialRow).where(CredentialRow.id == credential_id, CredentialRow.state == seen)
+            .values(state=target).execution_options(synchronize_session=False))
+        return result.rowcount == 1
+
     async def status_list(self, list_id: str, *, for_update: bool = False) -> StatusListRow:
-        query = select(StatusListRow).where(StatusListRow.id == list_id)
+        query = select(StatusListRow).where(StatusListRow.id == list_id).execution_options(populate_existing=True)
         if for_update:
             query = query.with_for_update()
         row = (await self.session.execute(query)).scalar_one_or_none()

@@ -245,7 +245,8 @@ class IssuanceService:
             for purpose, value in bit_changes:
                 list_id, index = (row.revocation_list, row.revocation_index) if purpose == "revocation" else (row.suspension_list, row.suspension_index)
                 await self.lists.set_bit(repo, list_id, index, value, institution.did, key, now)
-            row.state = target
+            if not await repo.change_credential_state(row.id, row.state, target):
+                raise Conflict(f"the credential changed while it was being {target}; look at its status and try again")
             repo.add(StatusEventRow(credential_id=row.id, action=action, reason=(reason or "").strip() or None, at=now))
             await uow.commit()
             return {"id": row.uri, "state": target, "action": action, "reason": reason, "at": now.isoformat()}

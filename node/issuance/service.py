@@ -103,6 +103,27 @@ class IssuanceService:
             await uow.commit()
             return await repo.institution(slug)
 
+    async def update_accreditation(self, slug: str, *, scope: Mapping[str, Any] | None = None,
+                                   accredited_from: datetime | None = None,
+                                   accredited_until: datetime | None = None) -> Institution:
+        """Record a change of what, and until when, the institution is accredited for. Verification
+        asks "accredited on the credential's validFrom?", so narrowing it later affects new checks."""
+        async with self._uow() as uow:
+            repo = IssuanceRepository(uow.session)
+            row = await repo.institution_row(slug)
+            if row is None:
+                raise NotFound(f"no institution {slug!r} on this node")
+            if scope is not None:
+                row.scope = AccreditationScope.from_json(scope).to_json()
+            if accredited_from is not None:
+                row.accredited_from = accredited_from
+            if accredited_until is not None:
+                row.accredited_until = accredited_until
+            if row.accredited_from and row.accredited_until and row.accredited_until <= row.accredited_from:
+                raise InvalidInput("accreditation must end after it starts")
+            await uow.commit()
+            return await repo.institution(slug)
+
     async def rotate_key(self, slug: str) -> dict[str, Any]:
         """New signing key for an institution; old keys stay in its DID document so old credentials verify."""
         institution = await self.institution(slug)

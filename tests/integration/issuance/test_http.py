@@ -93,3 +93,28 @@ async def test_remote_status_list_fetched_over_http_and_fails_closed(client, iss
     assert (checks[0].ok, checks[0].reason) == (False, "status_unavailable")
     offline = await StatusCheck(fetch=None)(issued, now)
     assert offline[0].ok is False
+
+
+async def test_batch_over_http_is_idempotent(client, issuance, auth_headers):
+    issuer = await auth_headers("issuer", actor="intecap")
+    rows = [{"given_name": f"P{i}", "family_name": "X", "identifier": f"p{i}@example.org"} for i in range(4)] + [{"given_name": "Bad"}, 7]
+    body = {"template": "intecap-albanileria-2", "suite": "eddsa-jcs-2022", "rows": rows}
+    first = await (await client.post("/batches", json=body, headers=issuer)).json()
+    assert first["issued"] == 4 and [f["line"] for f in first["failed"]] == [5, 6]
+    again = await (await client.post("/batches", json=body, headers=issuer)).json()
+    assert (again["issued"], again["skipped"]) == (0, 4)
+    assert (await client.post("/batches", json=body)).status == 401
+    wrong = await client.post("/batches", json={**body, "rows": "nope"}, headers=issuer)
+    assert wrong.status == 400
+
+
+async def test_seed_is_idempotent_and_public_listings(client, services):
+    from node.issuance.seed import seed_demo
+
+    first = await seed_demo(services)
+    assert set(first["institutions"]) == {"intecap", "usac-microcredenciales"} and len(first["templates"]) == 3
+    assert await seed_demo(services) == {"institutions": [], "templates": []}
+    templates = await (await client.get("/templates")).json()
+    assert {t["qualification_code"] for t in templates} == {"GT-CON-ALB-2", "GT-HOS-COC-3", "GT-SAL-CUI-3"}
+    achievement = await (await client.get("/achievements/intecap-albanileria-2")).json()
+    assert achievement["type"] == ["Achievement"] and achievement["humanCode"] == "GT-CON-ALB-2"

@@ -1,0 +1,46 @@
+from datetime import timedelta
+
+from node.crypto.keys import KeyPair
+from node.issuance.verify import verify_credential
+
+ROW = {"given_name": "Ana", "family_name": "López", "identifier": "ana@example.org"}
+
+
+def verdicts(result):
+    return {c.check: (c.ok, c.reason) for c in result.checks if c.check in ("status", "accreditation", "schema", "validity")}
+
+
+async def test_accreditation_on_the_issue_date_and_within_scope(issuance, services):
+    credential = (await issuance.issue_one("intecap-albanileria-2", ROW)).to_json()
+    result = await verify_credential(services, credential)
+    assert result.verified and verdicts(result)["accreditation"] == (True, None)
+
+    await issuance.update_accreditation("intecap", scope={"sectors": ["hospitality"]})
+    result = await verify_credential(services, credential)
+    assert verdicts(result)["accreditation"] == (False, "out_of_scope")
+
+    await issuance.update_accreditation("intecap", scope={"sectors": ["construction"]},
+                                        accredited_from=services.clock.now() + timedelta(days=1))
+    result = await verify_credential(services, credential)
+    assert verdicts(result)["accreditation"] == (False, "not_accredited")
+
+
+async def test_unknown_issuer_expired_and_schema_failures(issuance, services):
+    from node.crypto.data_integrity import add_proof
+
+    credential = (await issuance.issue_one("intecap-albanileria-2", ROW)).to_json()
+    stranger = KeyPair.generate()
+    unsigned = {k: v for k, v in credential.items() if k != "proof"}
+    unsigned["issuer"] = {"id": stranger.controller, "type": ["Profile"], "name": "Unknown"}
+    del unsigned["credentialStatus"]
+    foreign = add_proof(unsigned, stranger, suite="eddsa-jcs-2022")
+    result = await verify_credential(services, foreign)
+    assert verdicts(result)["accreditation"] == (False, "unknown_issuer") and not result.verified
+
+    unsigned["credentialSubject"] = dict(unsigned["credentialSubject"], type="AchievementSubject")
+    bad_schema = add_proof(unsigned, stranger, suite="eddsa-jcs-2022")
+    assert verdicts(await verify_credential(services, bad_schema))["schema"] == (False, "schema_invalid")
+
+    services.clock.advance(days=366 * 5 + 2)  # the template's validity is P5Y
+    result = await verify_credential(services, credential)
+    assert verdicts(result)["validity"] == (False, "expired") and not result.verified

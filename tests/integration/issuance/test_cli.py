@@ -7,6 +7,8 @@ import sys
 
 import pytest
 
+from node.issuance.schema import schema_errors
+
 TEMPLATE = {
     "id": "intecap-cocina-3", "institution": "intecap", "name": "Cocinero (nivel 3)", "description": "Cocina profesional.",
     "qualification_code": "GT-HOS-COC-3", "framework_id": "gt-mnc", "national_level": "3", "rqf_level": 3,
@@ -58,6 +60,7 @@ def test_institution_template_batch_revoke_verify(puente):
     for path in files:
         credential = json.loads(path.read_text())
         assert path.name == credential["id"].rsplit("/", 1)[-1] + ".json"
+        assert schema_errors(credential) == []
     again = ok(puente(*args))
     assert (again["issued"], again["skipped"], len(again["failed"])) == (0, 3, 1)
     assert len(list((work / "out").iterdir())) == 3
@@ -91,3 +94,41 @@ def test_bad_input_gives_one_line_and_nonzero_exit(puente):
                  ("institution", "create", "--slug", "Bad Slug", "--name", "X")):
         proc = puente(*args)
         assert proc.returncode != 0 and proc.stderr.startswith("puente: ") and "Traceback" not in proc.stderr, (args, proc.stderr)
+
+
+def test_batch_killed_half_way_then_rerun_yields_each_credential_once(puente, settings):
+    """A real crash: SIGKILL the process after a few chunks are committed, then run the same command."""
+    import signal
+
+    work = puente.work
+    rows = 400
+    (work / "people.csv").write_text("given_name,family_name,identifier\n" + "".join(
+        f"P{i},X,p{i}@example.org\n" for i in range(rows)), encoding="utf-8")
+    ok(puente("institution", "create", "--slug", "intecap", "--name", "INTECAP"))
+    (work / "t.json").write_text(json.dumps(TEMPLATE))
+    ok(puente("template", "create", str(work / "t.json")))
+    args = [sys.executable, "-m", "node", "issue", "batch", "--template", "intecap-cocina-3", "--file", str(work / "people.csv"),
+            "--suite", "eddsa-jcs-2022", "--chunk-size", "25", "--out", str(work / "out")]
+    env = {**os.environ, "PUENTE_DATA_DIR": str(settings.data_dir)}
+    proc = subprocess.Popen(args, cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    for line in proc.stderr:  # progress lines: "... N rows, ..."
+        if int(line.split(": ")[-1].split(" rows")[0]) >= 75:
+            os.killpg(proc.pid, signal.SIGKILL)
+            break
+    proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    done_before = len(list((work / "out").glob("*.json")))
+    assert 75 <= done_before < rows
+    resumed = subprocess.run(args, cwd=work, env=env, capture_output=True, text=True, timeout=120)
+    summary = json.loads(resumed.stdout)
+    assert resumed.returncode == 0 and summary["failed"] == []
+    assert summary["issued"] + summary["skipped"] == rows and summary["skipped"] >= done_before
+    files = sorted((work / "out").glob("*.json"))
+    assert len(files) == rows and not list((work / "out").glob("*.tmp"))
+    subjects = set()
+    for path in files:
+        credential = json.loads(path.read_text())
+        assert schema_errors(credential) == []
+        subjects.add(credential["credentialSubject"]["identifier"][0]["identityHash"])
+    assert len(subjects) == rows  # P0..P399: everyone exactly once

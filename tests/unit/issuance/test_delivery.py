@@ -54,3 +54,23 @@ def test_json_is_the_exact_stored_bytes_and_bad_format_refused(credential):
     assert delivery.render(text, "json", verify_url=LINK) == text.encode("utf-8")
     with pytest.raises(InvalidInput):
         delivery.render(text, "docx", verify_url=LINK)
+
+
+def pdf_text(body: bytes) -> bytes:
+    """The page content streams, inflated (fpdf2 compresses them)."""
+    import re
+    import zlib
+
+    out = b""
+    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", body, re.S):
+        try:
+            out += zlib.decompress(stream)
+        except zlib.error:
+            continue
+    return out
+
+
+def test_pdf_prints_the_claims(credential):
+    text = pdf_text(delivery.render(json.dumps(credential), "pdf", verify_url=LINK))
+    for expected in ("José Pérez Ñuñez", "Albañil", "RQF level 2", "Levanta muros de block", "2031-03-01", LINK):
+        assert expected.encode("latin-1") in text, expected

@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from node.clock import Clock, SystemClock
 from node.db.orm import IDENTITY_KINDS, Identity, IdentityKey
@@ -44,10 +45,14 @@ def normalise_path(kind: str, path: str | None) -> str:
     return "/".join(segments)
 
 
-def key_file_name(path: str, seq: int) -> str:
-    """A readable, unique file name per identity and key: node.key-1.json, institutions_intecap.key-2.json."""
+def key_file_name(path: str, seq: int, public_multibase: str) -> str:
+    """A readable file name unique per key, e.g. institutions_intecap.key-2.Xy7Qa9Lm.json.
+
+    The tail of the public key makes two racing creations write different files, so the loser can
+    never overwrite the winner's private key.
+    """
     stem = path.replace("/", "_") if path else "node"
-    return f"{stem}.key-{seq}.json"
+    return f"{stem}.key-{seq}.{public_multibase[-8:]}.json"
 
 
 class KeyStore:
@@ -88,6 +93,7 @@ class KeyStore:
         if not isinstance(name, str) or not name.strip():
             raise InvalidInput("an identity needs a name")
         did = self.did_for_path(path)
+        jurisdiction = self._jurisdiction(jurisdiction)
         now = self._clock.now()
         async with UnitOfWork(self._session_factory) as uow:
             if await uow.session.get(Identity, did) is not None:
@@ -96,15 +102,18 @@ class KeyStore:
             if taken is not None:
                 raise Conflict(f"path {path!r} is already used by {taken}")
             key = KeyPair.generate(controller=did, fragment="key-1")
-            file_name = key_file_name(path, 1)
+            file_name = key_file_name(path, 1, key.public_multibase)
             # The key file is written before the row: a failed commit leaves an unused file, never a
             # row whose private key is missing.
             key.save(self._settings.keys_dir / file_name)
-            uow.session.add(Identity(did=did, kind=kind, name=name.strip(), jurisdiction=self._jurisdiction(jurisdiction),
+            uow.session.add(Identity(did=did, kind=kind, name=name.strip(), jurisdiction=jurisdiction,
                                      path=path, created_at=now))
-            await uow.session.flush()  # the identity row must exist before its key row (FK)
-            uow.session.add(_key_row(key, did, 1, file_name, now))
-            await uow.commit()
+            try:
+                await uow.session.flush()  # the identity row must exist before its key row (FK)
+                uow.session.add(_key_row(key, did, 1, file_name, now))
+                await uow.commit()
+            except IntegrityError:  # created concurrently by another request or process
+                raise Conflict(f"identity {did} already exists") from None
         self._loaded[key.id] = key
         return did, key
 
@@ -114,7 +123,12 @@ class KeyStore:
         did = self.did_for_path(normalise_path(kind, path))
         if await self.identity(did) is not None:
             return did, False
-        await self.create_identity(kind, name, path, jurisdiction=jurisdiction)
+        try:
+            await self.create_identity(kind, name, path, jurisdiction=jurisdiction)
+        except Conflict:
+            if await self.identity(did) is None:  # a different conflict (e.g. the path), not a race
+                raise
+            return did, False
         return did, True
 
     async def identity(self, did: str) -> dict[str, Any] | None:
@@ -162,11 +176,14 @@ class KeyStore:
             seq = (await uow.session.scalar(select(IdentityKey.seq).where(IdentityKey.did == did)
                                             .order_by(IdentityKey.seq.desc()).limit(1))) + 1
             key = KeyPair.generate(controller=did, fragment=f"key-{seq}")
-            file_name = key_file_name(identity.path, seq)
+            file_name = key_file_name(identity.path, seq, key.public_multibase)
             key.save(self._settings.keys_dir / file_name)
             current.retired_at = now
             uow.session.add(_key_row(key, did, seq, file_name, now))
-            await uow.commit()
+            try:
+                await uow.commit()
+            except IntegrityError:  # another rotation of the same DID won the race for this key number
+                raise Conflict(f"{did} is being rotated concurrently; try again") from None
         self._loaded[key.id] = key
         return key
 

@@ -7,7 +7,6 @@ OpenAPI fragment through its `routes.py`; a capability not built yet is simply a
 
 from __future__ import annotations
 
-import importlib
 from types import ModuleType
 from typing import AsyncIterator
 
@@ -18,6 +17,7 @@ from node.http.keys import OPENAPI_DOCUMENT, SERVICES, SETTINGS
 from node.http.openapi import build_openapi
 from node.http.problems import problem_middleware
 from node.http.request_log import request_log_middleware
+from node.optional import import_optional
 from node.services import NodeServices
 from node.settings import Settings
 
@@ -50,14 +50,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, services: Node
 
 
 def route_modules() -> list[ModuleType]:
-    modules = []
-    for name in ROUTE_MODULES:
-        try:
-            modules.append(importlib.import_module(name))
-        except ModuleNotFoundError as exc:
-            if exc.name != name:  # the module exists but something it imports is missing: a real error
-                raise
-    return modules
+    return [module for module in map(import_optional, ROUTE_MODULES) if module is not None]
 
 
 def _open_services(settings: Settings, clock: Clock | None):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import inspect
 import json
 import sys
@@ -17,6 +16,7 @@ from typing import Any, Callable
 
 from node import __version__
 from node.errors import PuenteError
+from node.optional import import_optional
 from node.settings import Settings, load_settings
 
 COMMAND_MODULES = (
@@ -69,13 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--database-url", help="sqlite:///path or postgresql://... (default: SQLite in the data directory)")
     cli = CommandLine(parser)
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
-        module.register(cli)
+        module = import_optional(name)  # a capability not built yet has no commands
+        if module is not None:
+            module.register(cli)
     return parser
 
 

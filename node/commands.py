@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import importlib
 from typing import Any
 
 from node.cli import CommandLine, print_json, settings_from_args
@@ -111,6 +110,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 async def cmd_seed(args: argparse.Namespace) -> int:
+    from node.optional import import_optional
     from node.services import open_services
 
     if not args.demo:
@@ -120,11 +120,8 @@ async def cmd_seed(args: argparse.Namespace) -> int:
     async with open_services(node_settings(args)) as services:
         for name in SEED_MODULES:
             capability = name.split(".")[1]
-            try:
-                module = importlib.import_module(name)
-            except ModuleNotFoundError as exc:
-                if exc.name != name:
-                    raise
+            module = import_optional(name)
+            if module is None:
                 skipped.append(capability)
                 continue
             summary[capability] = await module.seed_demo(services)

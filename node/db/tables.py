@@ -1,8 +1,7 @@
 """Imports every capability's ORM module so Base.metadata knows all tables (for Alembic and tests)."""
 
-import importlib
-
 from node.db.base import Base
+from node.optional import import_optional
 
 ORM_MODULES = (
     "node.db.orm",
@@ -13,10 +12,6 @@ ORM_MODULES = (
 )
 
 for _name in ORM_MODULES:
-    try:
-        importlib.import_module(_name)
-    except ModuleNotFoundError as exc:  # a capability not built yet has no orm module
-        if exc.name != _name:
-            raise
+    import_optional(_name)  # a capability not built yet has no orm module
 
 metadata = Base.metadata

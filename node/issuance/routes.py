@@ -106,10 +106,20 @@ async def verify_issued(request: web.Request) -> web.Response:
     from node.issuance.verify import verify_credential
 
     issued = await _service(request).credential(request.match_info["credential_id"])
-    result = await verify_credential(request.app[SERVICES], json.loads(issued.document))
-    out = result.to_json()
+    credential = json.loads(issued.document)
+    out = (await verify_credential(request.app[SERVICES], credential)).to_json()
     out["credential"] = issued.uri
+    if _prefers_html(request):  # a phone that scanned the QR code
+        from node.issuance.pages import verification_page
+
+        return web.Response(text=verification_page(credential, out), content_type="text/html",
+                            headers={"Cache-Control": "no-store"})
     return web.json_response(out, headers={"Cache-Control": "no-store"})
+
+
+def _prefers_html(request: web.Request) -> bool:
+    accept = request.headers.get("Accept", "")
+    return "text/html" in accept and "application/json" not in accept.split(",")[0]
 
 
 # -- issuer ----------------------------------------------------------------------------------------

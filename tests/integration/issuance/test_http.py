@@ -118,3 +118,13 @@ async def test_seed_is_idempotent_and_public_listings(client, services):
     assert {t["qualification_code"] for t in templates} == {"GT-CON-ALB-2", "GT-HOS-COC-3", "GT-SAL-CUI-3"}
     achievement = await (await client.get("/achievements/intecap-albanileria-2")).json()
     assert achievement["type"] == ["Achievement"] and achievement["humanCode"] == "GT-CON-ALB-2"
+
+
+async def test_qr_target_shows_a_page_to_a_phone(client, issuance):
+    issued = await issuance.issue_one("intecap-albanileria-2", {k: v for k, v in ROW.items() if k != "template"})
+    page = await client.get(f"/verify/{issued.id}", headers={"Accept": "text/html,application/xhtml+xml"})
+    text = await page.text()
+    assert page.headers["Content-Type"].startswith("text/html") and "Credencial válida" in text and "Ana López" in text
+    await issuance.change_status(issued.id, "revoke", "anulada")
+    text = await (await client.get(f"/verify/{issued.id}", headers={"Accept": "text/html"})).text()
+    assert "Credencial NO válida" in text and "revocada" in text

@@ -1,0 +1,36 @@
+"""The human page behind a credential's QR code: what an employer sees on a phone, no account needed."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from node.issuance.delivery import claims
+
+REASONS = {
+    "revoked": "revocada por el emisor", "suspended": "suspendida temporalmente por el emisor",
+    "expired": "vencida", "not_yet_valid": "todavía no vigente", "out_of_scope": "fuera del alcance acreditado del emisor",
+    "not_accredited": "el emisor no estaba acreditado en la fecha de emisión", "unknown_issuer": "emisor desconocido",
+}
+
+
+def verification_page(credential: dict[str, Any], result: dict[str, Any]) -> str:
+    info = claims(credential)
+    ok = result.get("verified") is True
+    failures = [c for c in result.get("checks", []) if not c.get("ok")]
+    verdict = "Credencial válida" if ok else "Credencial NO válida"
+    why = "".join(f"<li>{escape(REASONS.get(c.get('reason') or '', c.get('reason') or 'error'))} "
+                  f"<small>({escape(str(c.get('check')))})</small></li>" for c in failures)
+    rows = "".join(f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>" for k, v in (
+        ("Titular", info["holder"]), ("Logro", info["achievement"]), ("Emisor", info["issuer"]),
+        ("Emitida", info["valid_from"]), ("Vigente hasta", info["valid_until"] or "sin vencimiento"),
+        ("Niveles", "; ".join(info["alignments"]))))
+    color = "#1b7f3b" if ok else "#b00020"
+    return (
+        "<!doctype html><html lang=\"es\"><head><meta charset=\"utf-8\">"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        f"<title>{escape(verdict)}</title></head><body style=\"font-family:sans-serif;max-width:40em;margin:1em auto\">"
+        f"<h1 style=\"color:{color}\">{escape(verdict)}</h1>"
+        + (f"<ul>{why}</ul>" if why else "")
+        + f"<table>{rows}</table><p><small>{escape(info['id'])}</small></p></body></html>"
+    )

@@ -93,3 +93,22 @@ async def test_setup_is_idempotent(services, settings):
     assert again["created"] == []
     assert token_file.read_text() == token
     assert len(list(settings.keys_dir.iterdir())) == 2
+
+
+async def test_concurrent_creation_makes_one_identity_with_a_usable_key(services, settings):
+    import asyncio
+
+    results = await asyncio.gather(*(services.keystore.ensure_identity("institution", "INA", "institutions/ina")
+                                     for _ in range(4)))
+    assert sorted(created for _, created in results) == [False, False, False, True]
+    did = results[0][0]
+    key = await services.keystore.signing_key(did)  # the key file of the winner was not overwritten
+    assert (await services.keystore.did_document(did))["verificationMethod"] == [key.verification_method()]
+
+
+async def test_other_jurisdictions_ministry(services):
+    did, _ = await services.keystore.create_identity("ministry", "Ministerio del Trabajo", "ministries/co",
+                                                     jurisdiction="co")
+    assert (await services.keystore.identity(did))["jurisdiction"] == "CO"
+    with pytest.raises(InvalidInput):
+        await services.keystore.create_identity("ministry", "X", "ministries/xx", jurisdiction="Colombia")

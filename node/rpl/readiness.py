@@ -51,7 +51,7 @@ class Answer:
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"checkpoint": self.checkpoint_id, "answer": self.answer}
         if self.evidence:
-            out["evidence"] = [e.to_json() for e in self.evidence]
+            out["supportingEvidence"] = [e.to_json() for e in self.evidence]
         if self.comment:
             out["comment"] = self.comment
         return out
@@ -90,9 +90,9 @@ def parse_answers(document: Any, catalogue: Catalogue) -> tuple[Answer, ...]:
             errors.append({"path": f"{path}.checkpoint", "error": f"checkpoint {cid!r} answered twice"})
             continue
         seen.add(cid)
-        evidence = tuple(Evidence(e["description"], e.get("url")) for e in item.get("evidence", ()))
+        evidence = tuple(Evidence(e["description"], e.get("url")) for e in item.get("supportingEvidence", ()))
         if item["answer"] in NEEDS_EVIDENCE and not evidence:
-            errors.append({"path": f"{path}.evidence", "error": f"answer {item['answer']!r} needs at least one evidence item"})
+            errors.append({"path": f"{path}.supportingEvidence", "error": f"answer {item['answer']!r} needs at least one evidence item"})
         answers.append(Answer(cid, item["answer"], evidence, item.get("comment") or None))
     for cid in catalogue.mandatory_ids:
         if cid not in seen:
@@ -134,7 +134,7 @@ def build_credential(
 def answers_from_json(items: list[Mapping[str, Any]]) -> tuple[Answer, ...]:
     """Rebuild stored answers (already validated when recorded)."""
     return tuple(
-        Answer(i["checkpoint"], i["answer"], tuple(Evidence(e["description"], e.get("url")) for e in i.get("evidence", ())), i.get("comment"))
+        Answer(i["checkpoint"], i["answer"], tuple(Evidence(e["description"], e.get("url")) for e in i.get("supportingEvidence", ())), i.get("comment"))
         for i in items
     )
 

@@ -35,7 +35,7 @@ def demo_answers(jurisdiction: str) -> dict[str, Any]:
         answer, comment = _DEPARTURES[jurisdiction].get(checkpoint.id, ("met", None))
         item: dict[str, Any] = {"checkpoint": checkpoint.id, "answer": answer}
         if answer in ("met", "partially_met"):
-            item["evidence"] = [{
+            item["supportingEvidence"] = [{
                 "description": checkpoint.evidence_expected.get("es") or checkpoint.evidence_expected["en"],
                 "url": f"https://{jurisdiction.lower()}.puente.example/evidencia/{checkpoint.id}",
             }]

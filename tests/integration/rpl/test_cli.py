@@ -56,7 +56,7 @@ def answers_file(tmp_path, **overrides):
         value = overrides.get(c.id, "met")
         item = {"checkpoint": c.id, "answer": value}
         if value == "met":
-            item["evidence"] = [{"description": "decree", "url": "https://gob.example/d"}]
+            item["supportingEvidence"] = [{"description": "decree", "url": "https://gob.example/d"}]
         items.append(item)
     path = tmp_path / "answers.json"
     path.write_text(json.dumps({"answers": items}))

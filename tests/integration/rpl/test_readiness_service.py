@@ -27,7 +27,7 @@ def answers(**overrides):
         value = overrides.get(c.id, "met")
         item = {"checkpoint": c.id, "answer": value}
         if value in ("met", "partially_met"):
-            item["evidence"] = EVIDENCE
+            item["supportingEvidence"] = EVIDENCE
         items.append(item)
     return {"answers": items}
 
@@ -113,7 +113,7 @@ async def test_not_ready_and_unknown_checkpoints(rpl):
     summary = await service.record("PE", answers(**{"access-for-migrants": "not_applicable"}), recorded_by="ministry")
     assert summary["result"] == "not_ready" and summary["unmetMandatoryCheckpoints"] == ["access-for-migrants"]
     bad = answers()
-    bad["answers"].append({"checkpoint": "nope", "answer": "met", "evidence": EVIDENCE})
+    bad["answers"].append({"checkpoint": "nope", "answer": "met", "supportingEvidence": EVIDENCE})
     with pytest.raises(ValidationFailed, match="problem"):
         await service.record("PE", bad, recorded_by="ministry")
     assert (await service.show("PE"))["result"] == "not_ready"  # the refused answers left nothing behind

@@ -19,7 +19,7 @@ def all_met(**overrides):
             continue
         item = {"checkpoint": checkpoint.id, "answer": value}
         if value in ("met", "partially_met"):
-            item["evidence"] = EVIDENCE
+            item["supportingEvidence"] = EVIDENCE
         answers.append(item)
     return {"answers": answers}
 
@@ -51,7 +51,7 @@ def test_missing_mandatory_answer_is_a_validation_error():
 
 def test_unknown_and_duplicate_checkpoints_are_reported_with_paths():
     document = all_met()
-    document["answers"].append({"checkpoint": "free-lunch", "answer": "met", "evidence": EVIDENCE})
+    document["answers"].append({"checkpoint": "free-lunch", "answer": "met", "supportingEvidence": EVIDENCE})
     document["answers"].append(dict(document["answers"][0]))
     with pytest.raises(ValidationFailed) as info:
         parse_answers(document, CATALOGUE)
@@ -63,10 +63,10 @@ def test_unknown_and_duplicate_checkpoints_are_reported_with_paths():
 
 def test_met_needs_evidence_and_bad_values_are_refused():
     document = all_met()
-    del document["answers"][0]["evidence"]
+    del document["answers"][0]["supportingEvidence"]
     with pytest.raises(ValidationFailed) as info:
         parse_answers(document, CATALOGUE)
-    assert info.value.extensions["errors"][0]["path"] == "$.answers[0].evidence"
+    assert info.value.extensions["errors"][0]["path"] == "$.answers[0].supportingEvidence"
     document = all_met()
     document["answers"][1]["answer"] = "mostly"
     with pytest.raises(ValidationFailed) as info:

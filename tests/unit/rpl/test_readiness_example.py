@@ -47,7 +47,7 @@ def test_tampered_answer_breaks_signature_and_rule():
     tampered = copy.deepcopy(EXAMPLE)
     answer = next(a for a in tampered["credentialSubject"]["answers"] if a["checkpoint"] == "access-for-migrants")
     answer["answer"] = "not_met"
-    answer.pop("evidence")
+    answer.pop("supportingEvidence")
     assert not verify_document(tampered, lookup).verified
     reasons = [c.reason for c in consistency_checks(tampered, bundled_catalogue()) if not c.ok]
     assert reasons == ["result_mismatch"]

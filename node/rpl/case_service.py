@@ -20,6 +20,7 @@ from node.errors import Conflict, InvalidInput, NotFound, ValidationFailed
 from node.rpl import repository as repo
 from node.rpl.model import INQUIRY, STATES, Case, EvidenceItem, Transition, assessment_evidence
 from node.rpl.orm import CaseEvidenceRow
+from node.rpl.validation import invalid
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ class CaseService:
         except InvalidInput as exc:
             errors.append({"path": "identifier", "error": exc.detail})
         if errors:
-            raise ValidationFailed("cannot open the RPL case", errors=errors)
+            raise invalid("cannot open the RPL case", errors)
         if self._check_template is not None:
             await self._check_template(institution.strip(), template_id.strip())
         now = self._clock.now()

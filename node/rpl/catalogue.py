@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from node.errors import InvalidInput, ValidationFailed
+from node.errors import InvalidInput
 from node.rpl.schemas import schema_errors
+from node.rpl.validation import invalid
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ def parse_catalogue(document: Any) -> Catalogue:
     """Validate a catalogue document (shape by JSON Schema, then unique ids) and build the model."""
     errors = schema_errors("checkpoint-catalogue", document)
     if errors:
-        raise ValidationFailed("the checkpoint catalogue does not match its schema", errors=errors)
+        raise invalid("the checkpoint catalogue does not match its schema", errors)
     seen: set[str] = set()
     duplicates = []
     for index, item in enumerate(document["checkpoints"]):
@@ -68,7 +69,7 @@ def parse_catalogue(document: Any) -> Catalogue:
             duplicates.append({"path": f"$.checkpoints[{index}].id", "error": f"duplicate checkpoint id {item['id']!r}"})
         seen.add(item["id"])
     if duplicates:
-        raise ValidationFailed("the checkpoint catalogue repeats checkpoint ids", errors=duplicates)
+        raise invalid("the checkpoint catalogue repeats checkpoint ids", duplicates)
     checkpoints = tuple(
         Checkpoint(
             id=item["id"],

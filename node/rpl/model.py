@@ -24,6 +24,7 @@ from typing import Any
 
 from node.clock import isoformat_z
 from node.errors import Conflict, ForbiddenTransition, ValidationFailed
+from node.rpl.validation import invalid
 
 INQUIRY = "inquiry"
 GUIDANCE = "guidance"
@@ -120,7 +121,7 @@ class EvidenceItem:
         if sha256 is None or not SHA256_RE.match(sha256.lower()):
             errors.append({"path": "sha256", "error": "a 64-hex-digit SHA-256 digest is required for evidence given by URL"})
         if errors:
-            raise ValidationFailed("invalid RPL evidence", errors=errors)
+            raise invalid("invalid RPL evidence", errors)
         return cls(name.strip(), media_type, sha256.lower(), url, content)
 
 
@@ -167,7 +168,7 @@ class Case:
         if not (method or "").strip():
             errors.append({"path": "method", "error": "say how the candidate will be assessed (e.g. observation, portfolio)"})
         if errors:
-            raise ValidationFailed("cannot plan the assessment", errors=errors)
+            raise invalid("cannot plan the assessment", errors)
         details = {"assessor": assessor.strip(), "method": method.strip(), "assessment_id": assessment_id}
         transition = self._move(ASSESSMENT_PLANNED, actor, reason, at, details)
         self.assessor, self.assessment_method, self.assessment_id = details["assessor"], details["method"], assessment_id
@@ -232,7 +233,7 @@ class Case:
         if not (reason or "").strip():
             errors.append({"path": "reason", "error": "say why (it goes into the case history)"})
         if errors:
-            raise ValidationFailed("a transition needs an actor and a reason", errors=errors)
+            raise invalid("a transition needs an actor and a reason", errors)
         transition = Transition(self.id, self.state, to_state, actor.strip(), reason.strip(), at, details)
         self.state = to_state
         if to_state == ASSESSED:

@@ -20,6 +20,7 @@ from node.clock import isoformat_z
 from node.errors import ValidationFailed
 from node.rpl.catalogue import Catalogue
 from node.rpl.schemas import schema_errors
+from node.rpl.validation import invalid
 from node.verification import Check
 
 ANSWER_VALUES = ("met", "partially_met", "not_met", "not_applicable")
@@ -71,7 +72,7 @@ def parse_answers(document: Any, catalogue: Catalogue) -> tuple[Answer, ...]:
     """Validate answers against the catalogue; every problem is reported at once, with its path."""
     errors = schema_errors("readiness-answers", document)
     if errors:
-        raise ValidationFailed("the readiness answers do not match their schema", errors=errors)
+        raise invalid("the readiness answers do not match their schema", errors)
     wanted = document.get("catalogue")
     if wanted and (wanted["id"], wanted["version"]) != (catalogue.id, catalogue.version):
         raise ValidationFailed(
@@ -98,7 +99,7 @@ def parse_answers(document: Any, catalogue: Catalogue) -> tuple[Answer, ...]:
         if cid not in seen:
             errors.append({"path": "$.answers", "error": f"mandatory checkpoint {cid!r} is not answered"})
     if errors:
-        raise ValidationFailed(f"{len(errors)} problem(s) in the readiness answers", errors=errors)
+        raise invalid(f"{len(errors)} problem(s) in the readiness answers", errors)
     order = {c.id: i for i, c in enumerate(catalogue.checkpoints)}
     return tuple(sorted(answers, key=lambda a: order[a.checkpoint_id]))
 

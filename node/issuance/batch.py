@@ -154,7 +154,7 @@ class BatchIssuer:
 
     async def _open_job(self, template_id: str, source_digest: str, suite: str) -> str:
         now = self.service.clock.now()
-        async with self.service._uow() as uow:
+        async with self.service.uow() as uow:
             repo = IssuanceRepository(uow.session)
             job = await repo.batch_for_source(template_id, source_digest)
             if job is None:
@@ -175,14 +175,12 @@ class BatchIssuer:
                 if "_invalid" in row:
                     raise InvalidInput("row is not an object with given_name, family_name, identifier")
                 request = IssueRequest.from_row(template_id, row)
-                if not (request.given_name or request.family_name):
-                    raise InvalidInput("given_name or family_name is required")
             except PuenteError as exc:
                 failed.append({"line": line, "error": exc.detail})
                 continue
             requests.append((line, request))
         earlier: list[IssuedCredential] = []
-        async with self.service._uow() as uow:
+        async with self.service.uow() as uow:
             repo = IssuanceRepository(uow.session)
             existing = await repo.credentials_by_keys(r.idempotency_key() for _, r in requests)
             fresh = []
@@ -215,7 +213,7 @@ class BatchIssuer:
                 on_credential(credential)
 
     async def _close_job(self, batch_id: str, summary: BatchSummary) -> None:
-        async with self.service._uow() as uow:
+        async with self.service.uow() as uow:
             job = await IssuanceRepository(uow.session).batch(batch_id)
             job.state = "completed"
             job.total = summary.processed
@@ -223,7 +221,7 @@ class BatchIssuer:
             await uow.commit()
 
     async def progress(self, batch_id: str) -> dict[str, Any]:
-        async with self.service._uow() as uow:
+        async with self.service.uow() as uow:
             job = await IssuanceRepository(uow.session).batch(batch_id)
             return {"batch": job.id, "template": job.template_id, "state": job.state, "processed": job.processed,
                     "total": job.total, "issued": job.issued, "failed": job.failed, "suite": job.suite}

@@ -290,10 +290,13 @@ class IssueRequest:
                 if name.endswith("_date"):
                     value = _check_date(name, value)
                 extras[name] = value
+        given, family = str(row.get("given_name") or "").strip(), str(row.get("family_name") or "").strip()
+        if not (given or family):
+            raise InvalidInput("given_name or family_name is required")
         return cls(
             template_id,
-            str(row.get("given_name") or "").strip(),
-            str(row.get("family_name") or "").strip(),
+            given,
+            family,
             normalise_identifier(row.get("identifier")),
             extras,
             tuple(_check_evidence(evidence or ())),

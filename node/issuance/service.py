@@ -62,7 +62,7 @@ def node_base_url(settings) -> str:
 class IssuanceService:
     def __init__(self, uow_factory: Callable, clock, signer, keystore, base_url: str, *,
                  validate_schema: bool = True, puente_terms: bool | None = None) -> None:
-        self._uow = uow_factory
+        self.uow = uow_factory  # one unit of work per use case
         self.clock = clock
         self.signer = signer
         self.keystore = keystore
@@ -90,12 +90,12 @@ class IssuanceService:
         if not isinstance(name, str) or not name.strip():
             raise InvalidInput("institution name is required")
         parsed_scope = AccreditationScope.from_json(scope)
-        async with self._uow() as uow:
+        async with self.uow() as uow:
             if await IssuanceRepository(uow.session).institution_row(slug):
                 raise Conflict(f"institution {slug!r} already exists")
         # The identity (did:web + first key) is created idempotently first, so a failure below can be retried.
         did, _created = await self.keystore.ensure_identity("institution", name.strip(), f"institutions/{slug}")
-        async with self._uow() as uow:
+        async with self.uow() as uow:
             repo = IssuanceRepository(uow.session)
             now = self.clock.now()
             repo.add(InstitutionRow(slug=slug, name=name.strip(), did=did, logo_url=logo_url, url=url,
@@ -108,7 +108,7 @@ class IssuanceService:
                                    accredited_until: datetime | None = None) -> Institution:
         """Record a change of what, and until when, the institution is accredited for. Verification
         asks "accredited on the credential's validFrom?", so narrowing it later affects new checks."""
-        async with self._uow() as uow:
+        async with self.uow() as uow:
             repo = IssuanceRepository(uow.session)
             row = await repo.institution_row(slug)
             if row is None:
@@ -131,18 +131,18 @@ class IssuanceService:
         return {"institution": slug, "did": institution.did, "key": rotated.id}
 
     async def institution(self, slug: str) -> Institution:
-        async with self._uow() as uow:
+        async with self.uow() as uow:
             return await IssuanceRepository(uow.session).institution(slug)
 
     async def institutions(self) -> list[Institution]:
-        async with self._uow() as uow:
+        async with self.uow() as uow:
             return await IssuanceRepository(uow.session).institutions()
 
     # ------------------------------------------------------------------ templates
 
     async def create_template(self, data: Mapping[str, Any]) -> AchievementTemplate:
         template = AchievementTemplate.from_json(data)
-        async with self._uow() as uow:
+        async with self.uow() as uow:
             repo = IssuanceRepository(uow.session)
             institution = await repo.institution(template.institution)
             gaps = institution.scope.covers(sector=template.sector, isco_code=template.isco_code, rqf_level=template.rqf_level)
@@ -157,7 +157,7 @@ class IssuanceService:
         return template
 
     async def templates(self, institution: str | None = None) -> list[AchievementTemplate]:
-        async with self._uow() as uow:
+        async with self.uow() as uow:
             return await IssuanceRepository(uow.session).templates(institution)
 
     # ------------------------------------------------------------------ issuing
@@ -165,7 +165,7 @@ class IssuanceService:
     async def issue_one(self, template_id: str, row: Mapping[str, Any], *, suite: str = DEFAULT_SUITE,
                         evidence: Sequence[Mapping[str, Any]] | None = None) -> IssuedCredential:
         request = IssueRequest.from_row(template_id, row, evidence)
-        async with self._uow() as uow:
+        async with self.uow() as uow:
             repo = IssuanceRepository(uow.session)
             existing = (await repo.credentials_by_keys([request.idempotency_key()])).get(request.idempotency_key())
             if existing:
@@ -227,12 +227,12 @@ class IssuanceService:
     # ------------------------------------------------------------------ reading
 
     async def credential(self, credential_id: str) -> IssuedCredential:
-        async with self._uow() as uow:
+        async with self.uow() as uow:
             row = await IssuanceRepository(uow.session).credential(credential_id)
             return IssuedCredential(row.id, row.uri, row.document, row.line, new=False)
 
     async def credential_status(self, credential_id: str) -> dict[str, Any]:
-        async with self._uow() as uow:
+        async with self.uow() as uow:
             repo = IssuanceRepository(uow.session)
             row = await repo.credential(credential_id)
             events = await repo.status_events(row.id)
@@ -243,7 +243,7 @@ class IssuanceService:
 
     async def status_list_document(self, list_id: str) -> tuple[str, str]:
         """The signed list credential (exact bytes) and its digest, for serving with an ETag."""
-        async with self._uow() as uow:
+        async with self.uow() as uow:
             row = await IssuanceRepository(uow.session).status_list(list_id)
             return row.document, row.digest
 
@@ -255,7 +255,7 @@ class IssuanceService:
         if action == "revoke" and not (reason and reason.strip()):
             raise InvalidInput("a revocation needs a reason")
         allowed_from, target, bit_changes = TRANSITIONS[action]
-        async with self._uow() as uow:
+        async with self.uow() as uow:
             repo = IssuanceRepository(uow.session)
             row = await repo.credential(credential_id, for_update=True)
             if row.state not in allowed_from:
@@ -273,19 +273,19 @@ class IssuanceService:
             return {"id": row.uri, "state": target, "action": action, "reason": reason, "at": now.isoformat()}
 
     async def credential_institution(self, credential_id: str) -> str:
-        async with self._uow() as uow:
+        async with self.uow() as uow:
             return (await IssuanceRepository(uow.session).credential(credential_id)).institution
 
     async def own_credential_state(self, uri: str) -> str | None:
-        async with self._uow() as uow:
+        async with self.uow() as uow:
             row = await IssuanceRepository(uow.session).credential_by_uri(uri)
             return row.state if row else None
 
     async def get_template(self, template_id: str) -> AchievementTemplate:
-        async with self._uow() as uow:
+        async with self.uow() as uow:
             return await IssuanceRepository(uow.session).template(template_id)
 
     async def require_template(self, template_id: str) -> None:
-        async with self._uow() as uow:
+        async with self.uow() as uow:
             if await IssuanceRepository(uow.session).template_row(template_id) is None:
                 raise NotFound(f"no achievement template {template_id!r}")

@@ -48,7 +48,7 @@ class AccreditationCheck:
 
         issuer = issuer_id(credential)
         issued_on = parse_datetime(credential.get("validFrom") or credential.get("issuanceDate"))
-        async with self._issuance._uow() as uow:
+        async with self._issuance.uow() as uow:
             repo = IssuanceRepository(uow.session)
             institution = await repo.institution_by_did(issuer)
             template = None

@@ -56,13 +56,26 @@ async def credential_json(request: web.Request) -> web.Response:
     return document_response(request, issued.document.encode("utf-8"), content_type="application/vc+ld+json")
 
 
-@routes.get("/credentials/{credential_id}/{fmt:qr\\.png|qr\\.svg|credential\\.pdf}")
-async def credential_rendering(request: web.Request) -> web.Response:
+async def _rendering(request: web.Request, fmt: str) -> web.Response:
     service = _service(request)
     issued = await service.credential(request.match_info["credential_id"])
-    fmt = {"qr.png": "png", "qr.svg": "svg", "credential.pdf": "pdf"}[request.match_info["fmt"]]
     body = delivery.render(issued.document, fmt, verify_url=delivery.verify_url(service.base_url, issued.id))
     return document_response(request, body, content_type=delivery.FORMATS[fmt])
+
+
+@routes.get("/credentials/{credential_id}/qr.png")
+async def credential_qr_png(request: web.Request) -> web.Response:
+    return await _rendering(request, "png")
+
+
+@routes.get("/credentials/{credential_id}/qr.svg")
+async def credential_qr_svg(request: web.Request) -> web.Response:
+    return await _rendering(request, "svg")
+
+
+@routes.get("/credentials/{credential_id}/credential.pdf")
+async def credential_pdf(request: web.Request) -> web.Response:
+    return await _rendering(request, "pdf")
 
 
 @routes.get("/institutions")

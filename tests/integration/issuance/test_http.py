@@ -128,3 +128,18 @@ async def test_qr_target_shows_a_page_to_a_phone(client, issuance):
     await issuance.change_status(issued.id, "revoke", "anulada")
     text = await (await client.get(f"/verify/{issued.id}", headers={"Accept": "text/html"})).text()
     assert "Credencial NO válida" in text and "revocada" in text
+
+
+async def test_every_issuance_route_is_in_openapi(settings, services):
+    from node.app import create_app
+    from node.http.keys import OPENAPI_DOCUMENT
+    from node.issuance import routes
+
+    app = create_app(settings, services=services)
+    paths = app[OPENAPI_DOCUMENT]["paths"]
+    for route in app.router.routes():
+        if route.method == "HEAD" or route.handler.__module__ != routes.__name__:
+            continue
+        info = route.resource.get_info()
+        path = info.get("path") or info["formatter"]
+        assert route.method.lower() in paths[path], path

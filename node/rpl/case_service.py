@@ -18,7 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from node.clock import Clock, isoformat_z
 from node.errors import Conflict, InvalidInput, NotFound, ValidationFailed
 from node.rpl import repository as repo
-from node.rpl.model import INQUIRY, STATES, Case, EvidenceItem, Transition, assessment_evidence
+from node.rpl.model import INQUIRY, STATES, Case, EvidenceItem, Transition, assessment_evidence, too_long
 from node.rpl.orm import CaseEvidenceRow
 from node.rpl.validation import invalid
 
@@ -68,6 +68,8 @@ class CaseService:
             identifier = _normalise_identifier(identifier)
         except InvalidInput as exc:
             errors.append({"path": "identifier", "error": exc.detail})
+        errors += too_long({"given_name": (given_name, "name"), "family_name": (family_name, "name"), "identifier": (identifier, "identifier"),
+                            "institution": (institution, "institution"), "template_id": (template_id, "template"), "actor": (actor, "actor")})
         if errors:
             raise invalid("cannot open the RPL case", errors)
         if self._check_template is not None:

@@ -69,6 +69,17 @@ DEDICATED = {ASSESSMENT_PLANNED: "plan_assessment", DECISION: "decide", APPEAL: 
 
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 
+# Longest accepted values (the storage columns' sizes): too long is a validation error, never a 500.
+MAX_LENGTH = {"name": 200, "actor": 200, "assessor": 200, "reviewer": 200, "method": 500, "identifier": 320,
+              "institution": 63, "template": 100, "evidence_name": 300, "media_type": 200, "url": 2000}
+MAX_EVIDENCE_BYTES = 10 * 1024 * 1024  # larger files belong in a document store, referenced by URL + digest
+
+
+def too_long(fields: dict[str, tuple[str | None, str]]) -> list[dict[str, str]]:
+    """Errors for values over their limit: {path: (value, limit key)}."""
+    return [{"path": path, "error": f"at most {MAX_LENGTH[kind]} characters"}
+            for path, (value, kind) in fields.items() if value is not None and len(value) > MAX_LENGTH[kind]]
+
 
 def check_transition(from_state: str, to_state: str) -> None:
     """Raise ForbiddenTransition unless the table allows from_state → to_state."""
@@ -113,6 +124,9 @@ class EvidenceItem:
             errors.append({"path": "url", "error": "give either a URL or the stored bytes, exactly one"})
         if url is not None and not re.match(r"^https?://\S+$", url):
             errors.append({"path": "url", "error": f"not an http(s) URL: {url!r}"})
+        errors += too_long({"name": (name, "evidence_name"), "media_type": (media_type, "media_type"), "url": (url, "url")})
+        if content is not None and len(content) > MAX_EVIDENCE_BYTES:
+            errors.append({"path": "content", "error": f"at most {MAX_EVIDENCE_BYTES // (1024 * 1024)} MiB; store larger files elsewhere and give their URL"})
         if content is not None:
             actual = hashlib.sha256(content).hexdigest()
             if sha256 is not None and sha256.lower() != actual:
@@ -167,6 +181,7 @@ class Case:
             errors.append({"path": "assessor", "error": "an assessment needs a named assessor"})
         if not (method or "").strip():
             errors.append({"path": "method", "error": "say how the candidate will be assessed (e.g. observation, portfolio)"})
+        errors += too_long({"assessor": (assessor, "assessor"), "method": (method, "method")})
         if errors:
             raise invalid("cannot plan the assessment", errors)
         details = {"assessor": assessor.strip(), "method": method.strip(), "assessment_id": assessment_id}
@@ -193,6 +208,8 @@ class Case:
         reviewer = (reviewer or "").strip()
         if not reviewer:
             raise ValidationFailed("an appeal needs a reviewer", errors=[{"path": "reviewer", "error": "required"}])
+        if too_long({"reviewer": (reviewer, "reviewer")}):
+            raise invalid("cannot open the appeal", too_long({"reviewer": (reviewer, "reviewer")}))
         if _same_person(reviewer, self.assessor):
             raise ValidationFailed(
                 f"the appeal reviewer must not be the assessor ({self.assessor})",
@@ -232,6 +249,7 @@ class Case:
             errors.append({"path": "actor", "error": "say who makes this change"})
         if not (reason or "").strip():
             errors.append({"path": "reason", "error": "say why (it goes into the case history)"})
+        errors += too_long({"actor": (actor, "actor")})
         if errors:
             raise invalid("a transition needs an actor and a reason", errors)
         transition = Transition(self.id, self.state, to_state, actor.strip(), reason.strip(), at, details)

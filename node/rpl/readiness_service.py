@@ -121,6 +121,8 @@ class ReadinessService:
         jurisdiction = jurisdiction_code(jurisdiction)
         if not isinstance(answers_document, dict):
             raise InvalidInput("readiness answers must be a JSON object with an `answers` list")
+        if not recorded_by.strip() or len(recorded_by) > 200:
+            raise InvalidInput("say who records the answers, in at most 200 characters")
         wanted = answers_document.get("catalogue") if isinstance(answers_document.get("catalogue"), dict) else {}
         # Only jurisdictions whose ministry this node hosts: answers nobody here can sign are a dead end.
         await self._ministry_key(jurisdiction)

@@ -121,6 +121,8 @@ async def test_open_validates_the_candidate(cases):
     with pytest.raises(ValidationFailed) as info:
         await open_case(service, identifier="not an address", given_name="", family_name="", institution=" ")
     assert {e["path"] for e in info.value.extensions["errors"]} == {"identifier", "given_name", "institution"}
+    with pytest.raises(ValidationFailed, match="given_name: at most 200"):
+        await open_case(service, given_name="Ana" * 100)  # PostgreSQL would refuse it: must be a 422, not a 500
     with pytest.raises(NotFound):
         await service.show("no-such-case")
 

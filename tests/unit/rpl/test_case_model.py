@@ -172,3 +172,15 @@ def test_evidence_items():
 def test_no_evidence_after_the_decision(state):
     with pytest.raises(Conflict):
         case_in(state).check_can_attach_evidence()
+
+
+def test_overlong_values_are_validation_errors_not_database_errors():
+    case = case_in("documentation")
+    with pytest.raises(ValidationFailed) as info:
+        case.plan_assessment(assessor="A" * 201, method="m" * 501, assessment_id="urn:uuid:x", actor="c", reason="r", at=AT)
+    assert {e["path"] for e in info.value.extensions["errors"]} == {"assessor", "method"}
+    with pytest.raises(ValidationFailed, match="actor: at most 200"):
+        new_case().advance("guidance", actor="x" * 201, reason="r", at=AT)
+    with pytest.raises(ValidationFailed, match="content: at most 10 MiB"):
+        EvidenceItem.create(name="big", media_type="video/mp4", content=b"\0" * (10 * 1024 * 1024 + 1))
+    assert case.state == "documentation"

@@ -28,6 +28,7 @@ async def test_revoke_suspend_unsuspend_flip_signed_list_bits(issuance, services
         list_id = entries[purpose]["statusListCredential"].rsplit("/", 1)[-1]
         text, digest = await issuance.status_list_document(list_id)
         listing = json.loads(text)
+        assert schema_errors(listing, "bitstring-status-list-credential.schema.json") == []
         assert (await services.signer.verify(listing, services.resolver)).verified
         return read_status(listing, entries[purpose]), digest
 

@@ -95,7 +95,7 @@ class Transition:
     """One line of a case's append-only history."""
 
     case_id: str
-    from_state: str
+    from_state: str | None  # None for the opening of the case
     to_state: str
     actor: str
     reason: str

@@ -34,6 +34,7 @@ class PublishedDocument:
     sha256: str
     jurisdiction: str
     published_at: Any
+    new: bool = False  # signed by this call (False: an existing publication was returned)
 
     @property
     def document(self) -> dict[str, Any]:
@@ -51,8 +52,8 @@ def _catalogue_of(row: CatalogueRow) -> Catalogue:
     return parse_catalogue(json.loads(row.document))
 
 
-def _published(row: ReadinessPublicationRow) -> PublishedDocument:
-    return PublishedDocument(row.document, row.sha256, row.jurisdiction, row.published_at)
+def _published(row: ReadinessPublicationRow, *, new: bool = False) -> PublishedDocument:
+    return PublishedDocument(row.document, row.sha256, row.jurisdiction, row.published_at, new)
 
 
 class ReadinessService:
@@ -197,7 +198,7 @@ class ReadinessService:
             except IntegrityError:
                 pass  # published concurrently by someone else: theirs is the one stored, return it below
             else:
-                return _published(row)
+                return _published(row, new=True)
         async with self._uow() as uow:
             existing = await repo.publication_of(uow.session, assessment_pk)
             if existing is None:

@@ -94,7 +94,7 @@ async def show_assessment(request: web.Request) -> web.Response:
 async def publish_assessment(request: web.Request) -> web.Response:
     await require_role(request, "ministry")
     published = await _readiness(request).publish(request.match_info["jurisdiction"])
-    return document_response(request, published.body, status=201)
+    return document_response(request, published.body, status=201 if published.new else 200)
 
 
 # -- RPL cases (issuer) ---------------------------------------------------------------------------
@@ -225,7 +225,7 @@ OPENAPI: dict[str, Any] = {
     "/readiness/{jurisdiction}/assessment": {"get": {"summary": "Latest recorded answers, published or not (ministry)", "tags": ["readiness"],
                                                      "parameters": _J, "security": _BEARER, "responses": {"200": {"description": "summary"}}}},
     "/readiness/{jurisdiction}/publish": {"post": {"summary": "Sign and publish the latest answers (ministry)", "tags": ["readiness"],
-                                                   "parameters": _J, "security": _BEARER, "responses": {"201": {"description": "signed document"}}}},
+                                                   "parameters": _J, "security": _BEARER, "responses": {"201": {"description": "signed now"}, "200": {"description": "already published"}}}},
     "/rpl/cases": {
         "get": {"summary": "List RPL cases (issuer)", "tags": ["rpl"], "security": _BEARER, "responses": {"200": {"description": "cases"}}},
         "post": {"summary": "Open a case (issuer)", "tags": ["rpl"], "security": _BEARER, "requestBody": {"content": _JSON},

@@ -37,6 +37,9 @@ async def test_readiness_write_publish_and_public_read(client, auth_headers):
     etag = published.headers["ETag"]
     assert etag == '"' + hashlib.sha256(raw).hexdigest() + '"'
 
+    republished = await client.post("/readiness/GT/publish", headers=ministry)
+    assert republished.status == 200 and await republished.read() == raw  # nothing new to sign
+
     public = await client.get("/readiness/gt")
     assert public.status == 200 and await public.read() == raw and public.headers["ETag"] == etag
     assert public.headers["Cache-Control"].startswith("public")

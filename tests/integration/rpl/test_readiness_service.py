@@ -65,7 +65,9 @@ async def test_record_and_publish(rpl, clock):
     assert document["issuer"] == "did:web:gt.example:ministry"
     assert document["credentialSubject"]["result"] == "ready"
     assert isinstance(document["proof"], list) and document["proof"][0]["cryptosuite"] == "eddsa-jcs-2022"
-    assert (await service.publish("GT")).body == published.body  # publishing again is idempotent
+    assert published.new
+    again = await service.publish("GT")
+    assert again.body == published.body and not again.new  # publishing again is idempotent
     assert (await service.published("GT")).sha256 == published.sha256
     assert (await service.show("GT"))["published"]["sha256"] == published.sha256
 

@@ -67,6 +67,14 @@ async def published_assessment(request: web.Request) -> web.Response:
     return document_response(request, published.body)
 
 
+@routes.post("/readiness/verify")
+async def verify_assessment(request: web.Request) -> web.Response:
+    """Anyone may ask this node to check a readiness assessment (its own or a peer's)."""
+    services = request.app[SERVICES]
+    result = await _readiness(request).verify(await read_json(request), services.resolver)
+    return web.json_response(result.to_json())
+
+
 # -- readiness: ministry writes -------------------------------------------------------------------
 
 
@@ -217,6 +225,9 @@ OPENAPI: dict[str, Any] = {
                  "requestBody": {"content": _JSON}, "responses": {"201": {"description": "loaded"}, "200": {"description": "already loaded"},
                                                                   "409": {"description": "version exists with other content"}}},
     },
+    "/readiness/verify": {"post": {"summary": "Verify a signed readiness assessment: proofs, issuer, schema, result recomputed from the answers",
+                                   "tags": ["readiness"], "requestBody": {"content": _JSON},
+                                   "responses": {"200": {"description": "{verified, checks[, errors]}"}}}},
     "/readiness": {"get": {"summary": "Newest published readiness assessment per jurisdiction", "tags": ["readiness"], "responses": _SIGNED}},
     "/readiness/{jurisdiction}": {"get": {"summary": "Signed readiness assessment (public)", "tags": ["readiness"], "parameters": _J, "responses": _SIGNED}},
     "/readiness/{jurisdiction}/assessments": {"post": {"summary": "Record answers (ministry)", "tags": ["readiness"], "parameters": _J,

@@ -97,6 +97,11 @@ def _jsonl_rows(path: Path) -> Iterator[Row]:
             yield number, row if isinstance(row, dict) else {"_invalid": row}
 
 
+def count_rows(path: Path) -> int:
+    """Rows a file will yield (streamed), so progress can say "N of T"."""
+    return sum(1 for _ in read_rows(path))
+
+
 def chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
     chunk: list[Row] = []
     for row in rows:
@@ -119,6 +124,7 @@ class BatchSummary:
     skipped: int = 0
     failed: list[dict[str, Any]] = field(default_factory=list)
     processed: int = 0
+    total: int | None = None  # rows in the file, when the caller counted them first (for progress)
 
     def to_json(self) -> dict[str, Any]:
         # Exactly the CLI contract's keys; the job id is reported on stderr and by `issue status`.
@@ -135,13 +141,13 @@ class BatchIssuer:
 
     async def run(self, template_id: str, rows: Iterable[Row], *, source_digest: str, suite: str = DEFAULT_SUITE,
                   chunk_size: int = CHUNK_SIZE, on_credential: OnCredential | None = None,
-                  after_chunk: AfterChunk | None = None) -> BatchSummary:
+                  after_chunk: AfterChunk | None = None, expected_total: int | None = None) -> BatchSummary:
         """Issue every good row once; `on_credential` sees every credential of the file (new or earlier)."""
         if suite not in SUITES:
             raise InvalidInput(f"unknown cryptosuite {suite!r}; use one of {', '.join(SUITES)}")
         await self.service.require_template(template_id)
-        batch_id = await self._open_job(template_id, source_digest, suite)
-        summary = BatchSummary(batch_id)
+        batch_id = await self._open_job(template_id, source_digest, suite, expected_total or 0)
+        summary = BatchSummary(batch_id, total=expected_total)
         seen: set[str] = set()  # a row repeated inside the file is issued once
         for chunk in chunks(rows, chunk_size):
             await self._run_chunk(template_id, batch_id, chunk, suite, summary, seen, on_credential)
@@ -152,17 +158,17 @@ class BatchIssuer:
         await self._close_job(batch_id, summary)
         return summary
 
-    async def _open_job(self, template_id: str, source_digest: str, suite: str) -> str:
+    async def _open_job(self, template_id: str, source_digest: str, suite: str, total: int) -> str:
         now = self.service.clock.now()
         async with self.service.uow() as uow:
             repo = IssuanceRepository(uow.session)
             job = await repo.batch_for_source(template_id, source_digest)
             if job is None:
                 job = BatchRow(id=str(uuid.uuid4()), template_id=template_id, source_digest=source_digest, suite=suite,
-                               state="running", total=0, processed=0, issued=0, failed=[], created_at=now, updated_at=now)
+                               state="running", total=total, processed=0, issued=0, failed=[], created_at=now, updated_at=now)
                 repo.add(job)
             else:  # resuming (or re-running) the same file: same job
-                job.state, job.processed, job.updated_at = "running", 0, now
+                job.state, job.processed, job.total, job.updated_at = "running", 0, total, now
             await uow.commit()
             return job.id
 

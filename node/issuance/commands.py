@@ -132,23 +132,24 @@ async def cmd_issue_one(args) -> int:
 
 
 async def cmd_issue_batch(args) -> int:
-    from node.issuance.batch import BatchIssuer, file_digest, read_rows
+    from node.issuance.batch import BatchIssuer, count_rows, file_digest, read_rows
 
     if args.chunk_size < 1:
         raise InvalidInput("--chunk-size must be at least 1")
     source = Path(args.file)
-    rows = read_rows(source)  # checks the file and its header before anything is written
+    total = count_rows(source)  # checks the file and its header before anything is written
+    rows = read_rows(source)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
     def progress(summary) -> None:
-        print(f"puente: batch {summary.batch_id}: {summary.processed} rows, {summary.issued} issued, "
+        print(f"puente: batch {summary.batch_id}: {summary.processed} of {summary.total} rows, {summary.issued} issued, "
               f"{summary.skipped} skipped, {len(summary.failed)} failed", file=sys.stderr, flush=True)
 
     async with _open(args) as services:
         summary = await BatchIssuer(_service(services)).run(
             args.template, rows, source_digest=file_digest(source), suite=args.suite, chunk_size=args.chunk_size,
-            on_credential=lambda issued: _write(out, issued), after_chunk=progress,
+            on_credential=lambda issued: _write(out, issued), after_chunk=progress, expected_total=total,
         )
     print_json(summary.to_json())
     return 0

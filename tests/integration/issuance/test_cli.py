@@ -113,7 +113,7 @@ def test_batch_killed_half_way_then_rerun_yields_each_credential_once(puente, se
     proc = subprocess.Popen(args, cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     for line in proc.stderr:  # progress lines: "... N rows, ..."
-        if int(line.split(": ")[-1].split(" rows")[0]) >= 75:
+        if int(line.split(": ")[-1].split(" of ")[0]) >= 75:
             os.killpg(proc.pid, signal.SIGKILL)
             break
     proc.wait(timeout=60)

@@ -36,6 +36,13 @@ async def _require_issuer_of(request: web.Request, institution: str) -> None:
         raise Forbidden(f"this token acts for {principal.actor!r}, not for institution {institution!r}")
 
 
+def _template_id(body: dict[str, Any]) -> str:
+    template = body.get("template")
+    if not isinstance(template, str) or not template:
+        raise InvalidInput("template (an achievement template id) is required")
+    return template
+
+
 def _institution_json(inst) -> dict[str, Any]:
     return {"slug": inst.slug, "name": inst.name, "did": inst.did, "logo_url": inst.logo_url, "url": inst.url,
             "scope": inst.scope.to_json()}
@@ -159,7 +166,7 @@ async def create_template(request: web.Request) -> web.Response:
 async def issue_one(request: web.Request) -> web.Response:
     body = _object(await read_json(request))
     service = _service(request)
-    template = await service.get_template(str(body.get("template")))
+    template = await service.get_template(_template_id(body))
     await _require_issuer_of(request, template.institution)
     issued = await service.issue_one(template.id, body, suite=body.get("suite") or "eddsa-rdfc-2022")
     return web.Response(text=issued.document, content_type="application/vc+ld+json", status=201 if issued.new else 200,
@@ -180,7 +187,7 @@ async def issue_batch(request: web.Request) -> web.Response:
     if not isinstance(rows, list):
         raise InvalidInput("rows must be a JSON array of recipients")
     service = _service(request)
-    template = await service.get_template(str(body.get("template")))
+    template = await service.get_template(_template_id(body))
     await _require_issuer_of(request, template.institution)
     digest = hashlib.sha256(json.dumps(rows, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
     numbered = ((i, row if isinstance(row, dict) else {"_invalid": row}) for i, row in enumerate(rows, start=1))

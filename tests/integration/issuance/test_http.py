@@ -143,3 +143,12 @@ async def test_every_issuance_route_is_in_openapi(settings, services):
         info = route.resource.get_info()
         path = info.get("path") or info["formatter"]
         assert route.method.lower() in paths[path], path
+
+
+async def test_issue_over_http_refuses_bad_bodies(client, issuance, auth_headers):
+    issuer = await auth_headers("issuer", actor="intecap")
+    for body, status in (({"given_name": "A"}, 400), ({**ROW, "identifier": "nope"}, 400),
+                         ({**ROW, "suite": "rsa"}, 400), ({**ROW, "template": "nope"}, 404)):
+        response = await client.post("/credentials", json=body, headers=issuer)
+        assert response.status == status, (body, await response.text())
+        assert response.headers["Content-Type"].startswith("application/problem+json")

@@ -30,7 +30,7 @@ def register(cli: CommandLine) -> None:
 
 def _register_readiness(cli: CommandLine) -> None:
     catalogue = cli.subcommand("readiness", "catalogue", "Show or load versions of the checkpoint catalogue.",
-                               _missing(cli, "catalogue"), group_help=READINESS_HELP)
+                               _missing("catalogue"), group_help=READINESS_HELP)
     actions = catalogue.add_subparsers(dest="catalogue_command", metavar="ACTION")
     show = actions.add_parser("show", help="print a loaded catalogue (default: the newest)",
                               description="Print a loaded checkpoint catalogue as JSON (default: the newest loaded).")
@@ -63,7 +63,7 @@ def _register_readiness(cli: CommandLine) -> None:
     verify.add_argument("file", help="signed readiness assessment JSON")
 
 
-def _missing(cli: CommandLine, name: str):
+def _missing(name: str):
     def show_help(args: argparse.Namespace) -> int:
         print(f"puente: choose an action, e.g. `puente readiness {name} show` (see --help)", file=sys.stderr)
         return 2

@@ -136,7 +136,7 @@ class StatusCheck:
         return listing
 
 
-def make_status_check(services=None, *, offline: bool = False, fetch: Fetch | None = None) -> StatusCheck:
+def make_status_check(services=None, *, offline: bool = False, fetch: Fetch | None = None, resolver=None) -> StatusCheck:
     """The status check for `CredentialVerifier(extra_checks=[...])`.
 
     With a node's services: its own lists come from its database and remote lists are verified with its
@@ -145,19 +145,19 @@ def make_status_check(services=None, *, offline: bool = False, fetch: Fetch | No
     """
     fetcher = None if offline else (fetch or http_fetch)
     if services is None:
-        return StatusCheck(fetch=fetcher, verify_list=_standalone_verifier())
+        return StatusCheck(fetch=fetcher, verify_list=_standalone_verifier(resolver))
     from node.issuance.service import IssuanceService
 
     issuance = IssuanceService.from_services(services)
 
     async def verify_list(listing: dict[str, Any], now: datetime):
-        return await services.signer.verify(listing, services.resolver, now=now)
+        return await services.signer.verify(listing, resolver or services.resolver, now=now)
 
     return StatusCheck(own_prefix=f"{issuance.base_url}/status/", own_list=issuance.status_list_document,
                        fetch=fetcher, verify_list=verify_list)
 
 
-def _standalone_verifier() -> VerifyList:
+def _standalone_verifier(resolver=None) -> VerifyList:
     async def verify_list(listing: dict[str, Any], now: datetime):
         from node.crypto.data_integrity import verify_document
         from node.crypto.did import DidResolver
@@ -165,7 +165,7 @@ def _standalone_verifier() -> VerifyList:
         proofs = listing.get("proof")
         proofs = proofs if isinstance(proofs, list) else [proofs]
         vm_ids = sorted({p["verificationMethod"] for p in proofs if isinstance(p, dict) and isinstance(p.get("verificationMethod"), str)})
-        keys = await DidResolver().public_keys(vm_ids, "assertionMethod")
+        keys = await (resolver or DidResolver()).public_keys(vm_ids, "assertionMethod")
 
         def lookup(vm_id: str):
             found = keys.get(vm_id)

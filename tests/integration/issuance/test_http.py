@@ -152,3 +152,21 @@ async def test_issue_over_http_refuses_bad_bodies(client, issuance, auth_headers
         response = await client.post("/credentials", json=body, headers=issuer)
         assert response.status == status, (body, await response.text())
         assert response.headers["Content-Type"].startswith("application/problem+json")
+
+
+async def test_standalone_status_check_with_given_did_documents(client, issuance, services):
+    """What `puente credential verify --did-documents` does without a node: fetch, verify, read."""
+    from node.crypto.did import DidResolver
+    from node.issuance.status_check import make_status_check
+
+    issued = (await issuance.issue_one("intecap-albanileria-2", {k: v for k, v in ROW.items() if k != "template"})).to_json()
+    did = issued["issuer"]["id"]
+    documents = {did: await services.keystore.did_document(did)}
+    now = services.clock.now()
+    check = make_status_check(None, resolver=DidResolver(documents=documents))
+    assert [c.ok for c in await check(issued, now)] == [True]
+    await issuance.change_status(issued["id"], "revoke", "x")
+    assert [(c.ok, c.reason) for c in await check(issued, now)] == [(False, "revoked")]
+    blind = make_status_check(None)  # cannot resolve the issuer's did:web: fails closed
+    assert (await blind(issued, now))[0].ok is False
+    assert (await make_status_check(None, offline=True)(issued, now))[0].reason == "status_unavailable"

@@ -39,7 +39,7 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_rows(path: Path) -> Iterator[Row]:
+def read_rows(path: Path, encoding: str = "utf-8-sig") -> Iterator[Row]:
     """(line, row) pairs from CSV (line = line number in the file, header is line 1) or JSON
     (an array of objects, or JSON Lines; line = position, counting from 1)."""
     path = Path(path)
@@ -50,13 +50,28 @@ def read_rows(path: Path) -> Iterator[Row]:
         return _json_rows(path)
     if suffix in (".jsonl", ".ndjson"):
         return _jsonl_rows(path)
-    return _csv_rows(path)
+    return _csv_rows(path, encoding)
 
 
-def _csv_rows(path: Path) -> Iterator[Row]:
-    fh = open(path, newline="", encoding="utf-8-sig")
+def _unreadable(path: Path, exc: Exception, encoding: str) -> InvalidInput:
+    if isinstance(exc, UnicodeDecodeError):
+        # Spreadsheets often export Windows-1252: say so, rather than guess and garble names.
+        return InvalidInput(f"{path.name} is not {encoding.replace('-sig', '').upper()} text: save it as 'CSV UTF-8' "
+                            "or give its encoding (e.g. --encoding cp1252)")
+    return InvalidInput(f"{path.name} is not a readable CSV file: {exc}")
+
+
+def _csv_rows(path: Path, encoding: str) -> Iterator[Row]:
+    try:
+        fh = open(path, newline="", encoding=encoding)
+    except LookupError:
+        raise InvalidInput(f"unknown text encoding {encoding!r}") from None
     reader = csv.DictReader(fh)
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    try:
+        header = [h.strip() for h in (reader.fieldnames or [])]
+    except (UnicodeDecodeError, csv.Error) as exc:
+        fh.close()
+        raise _unreadable(path, exc, encoding) from None
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         fh.close()
@@ -65,10 +80,13 @@ def _csv_rows(path: Path) -> Iterator[Row]:
 
     def rows() -> Iterator[Row]:
         with fh:
-            for row in reader:
-                if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
-                    continue  # blank line
-                yield reader.line_num, row
+            try:
+                for row in reader:
+                    if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
+                        continue  # blank line
+                    yield reader.line_num, row
+            except (UnicodeDecodeError, csv.Error) as exc:
+                raise _unreadable(path, exc, encoding) from None
 
     return rows()
 
@@ -97,9 +115,10 @@ def _jsonl_rows(path: Path) -> Iterator[Row]:
             yield number, row if isinstance(row, dict) else {"_invalid": row}
 
 
-def count_rows(path: Path) -> int:
-    """Rows a file will yield (streamed), so progress can say "N of T"."""
-    return sum(1 for _ in read_rows(path))
+def count_rows(path: Path, encoding: str = "utf-8-sig") -> int:
+    """Rows a file will yield (streamed), so progress can say "N of T"; also proves the whole file is
+    readable before anything is issued."""
+    return sum(1 for _ in read_rows(path, encoding))
 
 
 def chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:

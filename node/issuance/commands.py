@@ -48,6 +48,7 @@ def register(cli: CommandLine) -> None:
     batch.add_argument("--template", required=True)
     batch.add_argument("--file", required=True, help=f"CSV with given_name,family_name,identifier (optional: {','.join(OPTIONAL_COLUMNS)}); or JSON")
     batch.add_argument("--suite", choices=SUITES, default="eddsa-rdfc-2022")
+    batch.add_argument("--encoding", default="utf-8-sig", help="text encoding of a CSV file (default UTF-8, with or without BOM)")
     batch.add_argument("--out", required=True, help="directory for <credential-id-suffix>.json files")
     batch.add_argument("--chunk-size", type=int, default=200, help="rows per transaction (default 200)")
     status = cli.subcommand("issue", "status", "Progress of a batch job (JSON).", cmd_issue_status)
@@ -137,8 +138,8 @@ async def cmd_issue_batch(args) -> int:
     if args.chunk_size < 1:
         raise InvalidInput("--chunk-size must be at least 1")
     source = Path(args.file)
-    total = count_rows(source)  # checks the file and its header before anything is written
-    rows = read_rows(source)
+    total = count_rows(source, args.encoding)  # reads the whole file once before anything is written
+    rows = read_rows(source, args.encoding)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 

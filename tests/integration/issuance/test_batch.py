@@ -113,3 +113,16 @@ async def test_file_level_errors(issuance, tmp_path):
     js.write_text(json.dumps([{"given_name": "Ana", "family_name": "L", "identifier": "ana@example.org"}, "oops"]))
     summary = (await run(issuance, js, {}, suite="eddsa-jcs-2022")).to_json()
     assert summary["issued"] == 1 and summary["failed"][0]["line"] == 2
+
+
+def test_encodings(tmp_path):
+    from node.issuance.batch import count_rows
+
+    latin = tmp_path / "excel.csv"
+    latin.write_bytes("given_name,family_name,identifier\nJosé,Muñoz,jose@example.org\n".encode("cp1252"))
+    with pytest.raises(InvalidInput, match="CSV UTF-8"):
+        count_rows(latin)
+    rows = list(read_rows(latin, "cp1252"))
+    assert rows == [(2, {"given_name": "José", "family_name": "Muñoz", "identifier": "jose@example.org"})]
+    with pytest.raises(InvalidInput, match="unknown text encoding"):
+        read_rows(latin, "klingon")

@@ -38,6 +38,10 @@ def register(cli: CommandLine) -> None:
     token.add_argument("--role", required=True, choices=("ministry", "issuer", "operator"))
     token.add_argument("--actor", required=True, help="who uses the token, e.g. an institution slug or a person")
 
+    cli.subcommand("token", "list", "List API tokens (id, role, actor, dates; never the tokens themselves).", cmd_token_list)
+    revoke = cli.subcommand("token", "revoke", "Revoke an API token by the id that puente token list shows.", cmd_token_revoke)
+    revoke.add_argument("id")
+
     document = cli.subcommand("did", "document", "Print the DID document of a DID hosted on this node.", cmd_did_document,
                               group_help="DIDs hosted on this node")
     document.add_argument("did")
@@ -131,13 +135,33 @@ async def cmd_seed(args: argparse.Namespace) -> int:
 
 async def cmd_token_create(args: argparse.Namespace) -> int:
     from node.services import open_services
-    from node.tokens import create_token
+    from node.tokens import create_token, digest, token_id
 
     async with open_services(node_settings(args)) as services:
         async with services.uow() as uow:
             token = await create_token(uow, services.clock, role=args.role, actor=args.actor)
-    print_json({"token": token, "role": args.role, "actor": args.actor.strip(),
+    print_json({"token": token, "id": token_id(digest(token)), "role": args.role, "actor": args.actor.strip(),
                 "note": "store this token now: it is not kept by the node and cannot be shown again"})
+    return 0
+
+
+async def cmd_token_list(args: argparse.Namespace) -> int:
+    from node.services import open_services
+    from node.tokens import list_tokens
+
+    async with open_services(node_settings(args)) as services:
+        async with services.uow() as uow:
+            print_json(await list_tokens(uow))
+    return 0
+
+
+async def cmd_token_revoke(args: argparse.Namespace) -> int:
+    from node.services import open_services
+    from node.tokens import revoke_token_id
+
+    async with open_services(node_settings(args)) as services:
+        async with services.uow() as uow:
+            print_json(await revoke_token_id(uow, services.clock, args.id))
     return 0
 
 

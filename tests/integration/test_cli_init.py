@@ -118,6 +118,23 @@ def test_did_key_and_token_commands(capsys, data_dir, init_args):
     assert code == 1 and err.count("\n") == 1
 
 
+def test_token_list_and_revoke(capsys, data_dir, init_args):
+    assert run(capsys, *init_args)[0] == 0
+    base = ("--data-dir", str(data_dir))
+    _, created, _ = run(capsys, *base, "token", "create", "--role", "ministry", "--actor", "mintrab")
+    code, listed, _ = run(capsys, *base, "token", "list")
+    assert code == 0 and [(t["role"], t["actor"]) for t in listed] == [("operator", "operator"), ("ministry", "mintrab")]
+    assert created["token"] not in json.dumps(listed) and listed[1]["id"] == created["id"] and listed[1]["revoked"] is None
+    code, revoked, _ = run(capsys, *base, "token", "revoke", created["id"])
+    assert code == 0 and revoked["revoked"]
+    _, listed, _ = run(capsys, *base, "token", "list")
+    assert listed[1]["revoked"] == revoked["revoked"] and listed[0]["revoked"] is None
+    code, _, err = run(capsys, *base, "token", "revoke", "0" * 12)
+    assert code == 1 and "no token with id" in err
+    code, _, err = run(capsys, *base, "token", "revoke", "xyz")
+    assert code == 1 and err.count("\n") == 1
+
+
 def test_db_upgrade_is_idempotent(capsys, data_dir, init_args):
     from node.db.migrate import head_revisions
 

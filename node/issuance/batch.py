@@ -105,14 +105,17 @@ def _json_rows(path: Path) -> Iterator[Row]:
 
 def _jsonl_rows(path: Path) -> Iterator[Row]:
     with open(path, encoding="utf-8") as fh:
-        for number, text in enumerate(fh, start=1):
-            if not text.strip():
-                continue
-            try:
-                row = json.loads(text)
-            except ValueError:
-                row = {"_invalid": text.strip()}
-            yield number, row if isinstance(row, dict) else {"_invalid": row}
+        try:
+            for number, text in enumerate(fh, start=1):
+                if not text.strip():
+                    continue
+                try:
+                    row = json.loads(text)
+                except ValueError:
+                    row = {"_invalid": text.strip()}
+                yield number, row if isinstance(row, dict) else {"_invalid": row}
+        except UnicodeDecodeError as exc:
+            raise _unreadable(path, exc, "utf-8") from None
 
 
 def count_rows(path: Path, encoding: str = "utf-8-sig") -> int:

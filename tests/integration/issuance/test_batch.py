@@ -126,3 +126,13 @@ def test_encodings(tmp_path):
     assert rows == [(2, {"given_name": "José", "family_name": "Muñoz", "identifier": "jose@example.org"})]
     with pytest.raises(InvalidInput, match="unknown text encoding"):
         read_rows(latin, "klingon")
+
+
+def test_json_lines_rows_and_bad_lines(tmp_path):
+    path = tmp_path / "people.jsonl"
+    path.write_text('{"given_name": "Ana", "family_name": "L", "identifier": "ana@example.org"}\n\nnot json\n[1]\n')
+    rows = list(read_rows(path))
+    assert [line for line, _ in rows] == [1, 3, 4] and all("_invalid" in r for _, r in rows[1:])
+    path.write_bytes(b'{"given_name": "Jos\xe9"}\n')
+    with pytest.raises(InvalidInput, match="not UTF-8"):
+        list(read_rows(path))

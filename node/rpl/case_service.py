@@ -57,7 +57,8 @@ class CaseService:
     # -- opening --------------------------------------------------------------------------------
 
     async def open(self, *, institution: str, template_id: str, given_name: str, family_name: str, identifier: str,
-                   actor: str, reason: str = "inquiry received") -> dict[str, Any]:
+                   actor: str, reason: str = "inquiry received", follows: str | None = None) -> dict[str, Any]:
+        """Open a case; `follows` names the earlier case this one reassesses (same candidate and template)."""
         errors = []
         for name, value in (("institution", institution), ("template_id", template_id), ("actor", actor), ("reason", reason)):
             if not isinstance(value, str) or not value.strip():
@@ -77,8 +78,12 @@ class CaseService:
         now = self._clock.now()
         case = Case(id=self._new_id(), candidate_given_name=str(given_name or "").strip(),
                     candidate_family_name=str(family_name or "").strip(), candidate_identifier=identifier,
-                    template_id=template_id.strip(), institution=institution.strip(), opened_at=now, opened_by=actor.strip())
+                    template_id=template_id.strip(), institution=institution.strip(), opened_at=now, opened_by=actor.strip(),
+                    follows_case_id=follows or None)
         async with self._uow() as uow:
+            if follows:
+                previous = await self._load(uow, follows)
+                previous.case.check_can_be_followed_by(identifier=case.candidate_identifier, template_id=case.template_id)
             repo.add_case(uow.session, case)
             await uow.session.flush()  # the case row must exist before its history (FK)
             await repo.append_transition(uow.session, Transition(case.id, None, INQUIRY, actor.strip(), reason.strip(), now))
@@ -209,6 +214,7 @@ def case_json(case: Case) -> dict[str, Any]:
         "decision": ({"outcome": case.decision, "unitsCertified": list(case.units_certified), "decidedAt": _time(case.decided_at),
                       "credentialId": case.credential_id} if case.decision else None),
         "appeal": {"reviewer": case.reviewer, "outcome": case.appeal_outcome} if case.reviewer else None,
+        "follows": case.follows_case_id,
     }
 
 

@@ -148,6 +148,8 @@ def _register_rpl(cli: CommandLine) -> None:
     opened.add_argument("--identifier", required=True, help="candidate's did:key or e-mail (where the credential goes)")
     opened.add_argument("--actor", required=True, help="who opens the case")
     opened.add_argument("--reason", default="inquiry received", help="why (kept in the history)")
+    opened.add_argument("--follows", metavar="CASE_ID",
+                        help="the earlier case this one reassesses (after partial, not_yet_competent or an overturned appeal)")
 
     advance = cli.subcommand("rpl", "advance", "Move a case to its next state (who and why are recorded).", cmd_rpl_advance)
     advance.add_argument("case_id", metavar="CASE_ID")
@@ -213,7 +215,7 @@ async def _print_case(args, use) -> int:
 async def cmd_rpl_open(args) -> int:
     return await _print_case(args, lambda s: s.open(institution=args.institution, template_id=args.template, given_name=args.given_name,
                                                    family_name=args.family_name, identifier=args.identifier, actor=args.actor,
-                                                   reason=args.reason))
+                                                   reason=args.reason, follows=args.follows))
 
 
 async def cmd_rpl_advance(args) -> int:

@@ -160,6 +160,7 @@ class Case:
     reviewer: str | None = None
     appeal_outcome: str | None = None
     credential_id: str | None = None
+    follows_case_id: str | None = None  # the earlier case this one reassesses (after partial / not yet competent)
 
     # -- transitions ----------------------------------------------------------------------------
 
@@ -236,6 +237,23 @@ class Case:
         """Evidence counts until the assessment is judged; afterwards it would change a closed record."""
         if self.state in (DECISION, APPEAL, CLOSED):
             raise Conflict(f"evidence cannot be added to a case in {self.state}")
+
+    # -- reassessment ---------------------------------------------------------------------------
+
+    def check_can_be_followed_by(self, *, identifier: str, template_id: str) -> None:
+        """A reassessment case may follow this one when the candidate was not (fully) recognised: a
+        `partial` or `not_yet_competent` decision, or an appeal that was `overturned`. Not while an
+        appeal is pending, and only for the same candidate and the same qualification."""
+        reassessable = self.decision in (PARTIAL, NOT_YET_COMPETENT) or self.appeal_outcome == OVERTURNED
+        if self.state not in (DECISION, CLOSED) or not reassessable:
+            raise Conflict(f"case {self.id} ({self.state}, decision {self.decision or 'none'}) does not call for a reassessment")
+        errors = []
+        if identifier != self.candidate_identifier:
+            errors.append({"path": "identifier", "error": f"case {self.id} is another candidate's"})
+        if template_id != self.template_id:
+            errors.append({"path": "template_id", "error": f"case {self.id} assessed {self.template_id}"})
+        if errors:
+            raise invalid("a reassessment continues the same candidate's case for the same qualification", errors)
 
     # -- helpers --------------------------------------------------------------------------------
 

@@ -73,6 +73,7 @@ class CaseRow(Base):
     reviewer: Mapped[str | None] = mapped_column(String(200))
     appeal_outcome: Mapped[str | None] = mapped_column(String(32))
     credential_id: Mapped[str | None] = mapped_column(String(300))
+    follows_case_id: Mapped[str | None] = mapped_column(ForeignKey("rpl_cases.id"))
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
     opened_by: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -80,7 +80,7 @@ async def publications(session) -> list[ReadinessPublicationRow]:
 _CASE_FIELDS = (
     "institution", "template_id", "candidate_given_name", "candidate_family_name", "candidate_identifier", "state",
     "assessor", "assessment_id", "assessment_method", "assessed_at", "decision", "decided_at", "reviewer",
-    "appeal_outcome", "credential_id", "opened_at", "opened_by",
+    "appeal_outcome", "credential_id", "follows_case_id", "opened_at", "opened_by",
 )
 
 

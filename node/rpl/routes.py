@@ -115,7 +115,7 @@ async def open_case(request: web.Request) -> web.Response:
     case = await _cases(request).open(
         institution=_text(body, "institution"), template_id=_text(body, "template"), given_name=_text(body, "givenName"),
         family_name=_text(body, "familyName"), identifier=_text(body, "identifier"), actor=_text(body, "actor", principal.actor),
-        reason=_text(body, "reason", "inquiry received"),
+        reason=_text(body, "reason", "inquiry received"), follows=_text(body, "follows") or None,
     )
     return web.json_response(case, status=201)
 
@@ -239,7 +239,7 @@ OPENAPI: dict[str, Any] = {
                                                    "parameters": _J, "security": _BEARER, "responses": {"201": {"description": "signed now"}, "200": {"description": "already published"}}}},
     "/rpl/cases": {
         "get": {"summary": "List RPL cases (issuer)", "tags": ["rpl"], "security": _BEARER, "responses": {"200": {"description": "cases"}}},
-        "post": {"summary": "Open a case (issuer)", "tags": ["rpl"], "security": _BEARER, "requestBody": {"content": _JSON},
+        "post": {"summary": "Open a case {institution, template, givenName, familyName, identifier[, follows]} (issuer)", "tags": ["rpl"], "security": _BEARER, "requestBody": {"content": _JSON},
                  "responses": {"201": {"description": "the new case"}, "422": {"description": "validation failed"}}},
     },
     "/rpl/cases/{case_id}": {"get": {"summary": "A case with history and evidence (issuer)", "tags": ["rpl"], "parameters": _C,

@@ -183,3 +183,18 @@ async def test_concurrent_changes_to_one_case_cannot_both_win(cases):
     assert sum(isinstance(o, Conflict) for o in outcomes) == 1  # ForbiddenTransition is a Conflict too
     history = (await service.show(case["id"]))["history"]
     assert [h["to"] for h in history] == ["inquiry", "guidance"]
+
+
+async def test_a_reassessment_case_follows_a_partial_decision(cases, clock):
+    service, _, _ = cases
+    first = await open_case(service)
+    await to_assessed(service, first["id"], clock)
+    with pytest.raises(Conflict):
+        await open_case(service, follows=first["id"])  # not decided yet
+    await service.decide(first["id"], outcome="partial", units=("U1",), actor=ASSESSOR, reason="U2 missing")
+    second = await open_case(service, follows=first["id"], reason="reassessment of U2 after gap training")
+    assert second["follows"] == first["id"] and second["state"] == "inquiry"
+    with pytest.raises(ValidationFailed, match="same candidate"):
+        await open_case(service, follows=first["id"], identifier="someone@example.org")
+    with pytest.raises(NotFound):
+        await open_case(service, follows="no-such-case")

@@ -184,3 +184,27 @@ def test_overlong_values_are_validation_errors_not_database_errors():
     with pytest.raises(ValidationFailed, match="content: at most 10 MiB"):
         EvidenceItem.create(name="big", media_type="video/mp4", content=b"\0" * (10 * 1024 * 1024 + 1))
     assert case.state == "documentation"
+
+
+@pytest.mark.parametrize("outcome,reassessable", [("partial", True), ("not_yet_competent", True), ("full", False)])
+def test_reassessment_follows_a_decision_that_did_not_fully_recognise(outcome, reassessable):
+    case = case_in("assessed")
+    case.decide(outcome=outcome, units=("U1",) if outcome == "partial" else (), actor="Marta Quispe", reason="r", at=AT)
+    if reassessable:
+        case.check_can_be_followed_by(identifier="ana@example.org", template_id="tpl-welder")
+    else:
+        with pytest.raises(Conflict, match="does not call for a reassessment"):
+            case.check_can_be_followed_by(identifier="ana@example.org", template_id="tpl-welder")
+
+
+def test_reassessment_rules():
+    with pytest.raises(Conflict):
+        case_in("assessed").check_can_be_followed_by(identifier="ana@example.org", template_id="tpl-welder")  # no decision yet
+    pending = case_in("appeal")  # full decision under appeal: wait for the reviewer
+    with pytest.raises(Conflict):
+        pending.check_can_be_followed_by(identifier="ana@example.org", template_id="tpl-welder")
+    pending.resolve_appeal(outcome="overturned", actor="Luis Rojas", reason="too short", at=AT)
+    pending.check_can_be_followed_by(identifier="ana@example.org", template_id="tpl-welder")
+    with pytest.raises(ValidationFailed) as info:
+        pending.check_can_be_followed_by(identifier="luis@example.org", template_id="tpl-cook")
+    assert {e["path"] for e in info.value.extensions["errors"]} == {"identifier", "template_id"}

@@ -79,11 +79,13 @@ def upgrade() -> None:
         sa.Column("reviewer", sa.String(200)),
         sa.Column("appeal_outcome", sa.String(32)),
         sa.Column("credential_id", sa.String(300)),
+        sa.Column("follows_case_id", sa.String(64)),
         sa.Column("opened_at", UTC, nullable=False),
         sa.Column("opened_by", sa.String(200), nullable=False),
         sa.Column("updated_at", UTC, nullable=False),
         sa.Column("row_version", sa.Integer, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_rpl_cases"),
+        sa.ForeignKeyConstraint(["follows_case_id"], ["rpl_cases.id"], name="fk_rpl_cases_follows_case_id_rpl_cases"),
     )
     op.create_index("ix_rpl_cases_institution", "rpl_cases", ["institution"])
     op.create_table(

@@ -19,6 +19,9 @@ services          NodeServices opened on `settings` with `clock`, the node set u
                   `puente init` (node + ministry identities with keys, operator token file).
 client            aiohttp TestClient talking to a REAL server on 127.0.0.1:<settings.port> running
                   create_app(settings, services=services), so the node's did:web resolves to it.
+make_node         async factory for multi-node tests: `gt = await make_node("GT")` starts another node (own data dir,
+                  own database on the same backend, own real server on 127.0.0.1:<port>, shared `clock`) and
+                  returns RunningNode(settings, services, client, url, did, ministry_did).
 auth_headers      async factory: `await auth_headers("issuer", actor="intecap")` -> {"Authorization": "Bearer ..."}
                   for a fresh token of that role (ministry | issuer | operator).
 """
@@ -26,6 +29,8 @@ auth_headers      async factory: `await auth_headers("issuer", actor="intecap")`
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import os
 import shutil
 import socket
@@ -84,31 +89,55 @@ def _sqlite_template(tmp_path_factory) -> Path:
     return path
 
 
-class _PostgresDatabase:
-    """The session's PostgreSQL database. Emptied with DELETE in dependency order (children first):
-    on small tables that is ~20x faster than TRUNCATE, which rewrites every table's files. Needs a
-    superuser (the default `postgres`) to bypass triggers; otherwise falls back to TRUNCATE."""
+class _PostgresServer:
+    """The session's PostgreSQL databases: `puente_test_<random>_<n>`, each created and migrated on first
+    use (n=0 for `db_url`, 1.. for extra nodes of `make_node`), emptied before every test that uses it,
+    dropped at the end of the session."""
 
-    def __init__(self, url: str, tables: list[str]) -> None:
-        self.url = url
-        self.tables = tables  # deletion order
+    def __init__(self, server_url: str) -> None:
+        self.server_url = server_url
+        self.prefix = f"puente_test_{uuid.uuid4().hex[:12]}"
+        self.tables: dict[int, list[str]] = {}  # deletion order per database
 
-    async def empty(self) -> None:
+    def url(self, index: int) -> str:
+        return _with_database(self.server_url, f"{self.prefix}_{index}")
+
+    async def acquire(self, index: int) -> str:
+        """A migrated, empty database."""
+        from node.db.migrate import upgrade
+
+        if index not in self.tables:
+            await _admin(self.server_url, f'CREATE DATABASE "{self.prefix}_{index}"')
+            self.tables[index] = []  # registered before migrating, so a failure still drops it
+            await upgrade(self.url(index))
+            self.tables[index] = _deletion_order(await _public_tables(self.url(index)))
+        else:
+            await self._empty(index)
+        return self.url(index)
+
+    async def _empty(self, index: int) -> None:
+        """DELETE in dependency order (children first): on small tables ~20x faster than TRUNCATE, which
+        rewrites every table's files. Needs a superuser (the default `postgres`) to bypass triggers
+        (append-only guards on audit tables); otherwise falls back to TRUNCATE."""
         import asyncpg
 
-        conn = await asyncpg.connect(_plain(self.url))
+        tables = self.tables[index]
+        conn = await asyncpg.connect(_plain(self.url(index)))
         try:
             try:
-                # Replica mode skips triggers (append-only guards on audit tables) for this session only.
-                await conn.execute("SET session_replication_role = replica")
+                await conn.execute("SET session_replication_role = replica")  # this session only
             except asyncpg.InsufficientPrivilegeError:
-                await conn.execute(f"TRUNCATE {', '.join(_quote(t) for t in self.tables)} CASCADE")
+                await conn.execute(f"TRUNCATE {', '.join(_quote(t) for t in tables)} CASCADE")
                 return
             async with conn.transaction():
-                for table in self.tables:
+                for table in tables:
                     await conn.execute(f"DELETE FROM {_quote(table)}")
         finally:
             await conn.close()
+
+    async def drop_all(self) -> None:
+        for index in self.tables:
+            await _admin(self.server_url, f'DROP DATABASE IF EXISTS "{self.prefix}_{index}" WITH (FORCE)')
 
 
 def _deletion_order(existing: list[str]) -> list[str]:
@@ -119,25 +148,20 @@ def _deletion_order(existing: list[str]) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def _postgres_database():
-    from node.db.migrate import upgrade
-
+def _postgres_server():
     server_url = os.environ.get("PUENTE_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
-    name = f"puente_test_{uuid.uuid4().hex[:12]}"
     try:
-        asyncio.run(_admin(server_url, f'CREATE DATABASE "{name}"'))
+        asyncio.run(_admin(server_url, "SELECT 1"))
     except Exception as exc:  # OSError when nothing listens; asyncpg errors for auth or a missing database
         message = f"PostgreSQL unreachable at {server_url}: {type(exc).__name__}: {exc}"
         if _in_ci():
             pytest.fail(message + " (CI=true requires PostgreSQL)", pytrace=False)
         pytest.skip(message)
-    url = _with_database(server_url, name)
+    server = _PostgresServer(server_url)
     try:
-        asyncio.run(upgrade(url))
-        tables = asyncio.run(_public_tables(url))
-        yield _PostgresDatabase(url, _deletion_order(tables))
+        yield server
     finally:
-        asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(server.drop_all())
 
 
 @pytest.fixture
@@ -148,9 +172,7 @@ def db_url(db_backend, request, tmp_path) -> str:
         path = tmp_path / "puente.sqlite3"
         shutil.copyfile(request.getfixturevalue("_sqlite_template"), path)
         return f"sqlite:///{path}"
-    database: _PostgresDatabase = request.getfixturevalue("_postgres_database")
-    asyncio.run(database.empty())
-    return database.url
+    return asyncio.run(request.getfixturevalue("_postgres_server").acquire(0))
 
 
 async def _admin(server_url: str, statement: str) -> None:
@@ -244,3 +266,61 @@ def auth_headers(services):
         return {"Authorization": f"Bearer {token}"}
 
     return make
+
+
+@dataclasses.dataclass
+class RunningNode:
+    """One node of a multi-node test: its settings, services, a client on its real server, and its DIDs."""
+
+    settings: object
+    services: object
+    client: object  # aiohttp TestClient; client.make_url("/x") is the absolute URL
+    url: str
+    did: str
+    ministry_did: str
+
+
+@pytest.fixture
+def _database_source(db_backend, request):
+    """The SQLite template path or the PostgreSQL server, resolved outside the event loop (see db_url)."""
+    return request.getfixturevalue("_sqlite_template" if db_backend == "sqlite" else "_postgres_server")
+
+
+@pytest.fixture
+async def make_node(db_backend, _database_source, tmp_path, clock, aiohttp_client):
+    from node.app import create_app
+    from node.node_setup import setup_identities
+    from node.services import open_services
+    from node.settings import load_settings, write_config
+
+    stack = contextlib.AsyncExitStack()
+    made: list[RunningNode] = []
+
+    async def make(jurisdiction: str, name: str | None = None) -> RunningNode:
+        index = len(made) + 1
+        data_dir = tmp_path / f"node-{index}-{jurisdiction.lower()}"
+        if db_backend == "sqlite":
+            data_dir.mkdir(parents=True)
+            shutil.copyfile(_database_source, data_dir / "puente.sqlite3")
+            url = f"sqlite:///{data_dir / 'puente.sqlite3'}"
+        else:
+            url = await _database_source.acquire(index)
+        port = free_port()
+        configured = load_settings(environ={}, data_dir=data_dir, database_url=url, jurisdiction=jurisdiction,
+                                   name=name or f"Test node ({jurisdiction.upper()})",
+                                   base_url=f"http://127.0.0.1:{port}", port=port)
+        write_config(configured)
+        opened = await stack.enter_async_context(open_services(configured, clock, migrate=False))
+        await setup_identities(opened)
+        client = await aiohttp_client(create_app(configured, clock=clock, services=opened), server_kwargs={"port": port})
+        node = RunningNode(configured, opened, client, f"http://127.0.0.1:{port}", opened.keystore.node_did,
+                           opened.keystore.ministry_did)
+        made.append(node)
+        return node
+
+    try:
+        yield make
+    finally:
+        for node in made:
+            await node.client.close()
+        await stack.aclose()

@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Iterable, Iterator
 
-from node.errors import InvalidInput, PuenteError
+from sqlalchemy.exc import IntegrityError
+
+from node.errors import Conflict, InvalidInput, PuenteError
 from node.issuance.model import REQUIRED_COLUMNS, IssueRequest
 from node.issuance.orm import BatchRow
 from node.issuance.repository import IssuanceRepository
@@ -191,7 +193,10 @@ class BatchIssuer:
                 repo.add(job)
             else:  # resuming (or re-running) the same file: same job
                 job.state, job.processed, job.total, job.updated_at = "running", 0, total, now
-            await uow.commit()
+            try:
+                await uow.commit()
+            except IntegrityError:
+                raise Conflict("this batch was just started by another run; wait for it, then run it again") from None
             return job.id
 
     async def _run_chunk(self, template_id: str, batch_id: str, chunk: list[Row], suite: str, summary: BatchSummary,
@@ -208,6 +213,22 @@ class BatchIssuer:
                 continue
             requests.append((line, request))
         earlier: list[IssuedCredential] = []
+        try:
+            issued = await self._store_chunk(template_id, batch_id, chunk, requests, failed, suite, seen, earlier, summary)
+        except IntegrityError:
+            raise Conflict("another run of this batch is issuing the same rows right now; wait for it, "
+                           "then run the batch again to finish") from None
+        summary.processed += len(chunk)
+        summary.issued += len(issued)
+        summary.skipped += len(earlier)
+        summary.failed.extend(failed)
+        if on_credential is not None:
+            for credential in earlier + issued:
+                on_credential(credential)
+
+    async def _store_chunk(self, template_id: str, batch_id: str, chunk: list[Row], requests, failed, suite: str,
+                           seen: set[str], earlier: list[IssuedCredential], summary: BatchSummary) -> list[IssuedCredential]:
+        """One transaction: skip what exists, issue the rest, record the job's progress."""
         async with self.service.uow() as uow:
             repo = IssuanceRepository(uow.session)
             existing = await repo.credentials_by_keys(r.idempotency_key() for _, r in requests)
@@ -232,13 +253,7 @@ class BatchIssuer:
             job.failed = _merge_failures(job.failed, failed)
             job.updated_at = self.service.clock.now()
             await uow.commit()  # the chunk's credentials and the job's progress, together
-        summary.processed += len(chunk)
-        summary.issued += len(issued)
-        summary.skipped += len(earlier)
-        summary.failed.extend(failed)
-        if on_credential is not None:
-            for credential in earlier + issued:
-                on_credential(credential)
+        return issued
 
     async def _close_job(self, batch_id: str, summary: BatchSummary) -> None:
         async with self.service.uow() as uow:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Mapping, Sequence
 
+from sqlalchemy.exc import IntegrityError
+
 from node.errors import Conflict, ForbiddenTransition, InvalidInput, NotFound, ValidationFailed
 from node.issuance import ob3
 from node.issuance.lists import Allocation, StatusLists, serialise
@@ -170,11 +172,19 @@ class IssuanceService:
             existing = (await repo.credentials_by_keys([request.idempotency_key()])).get(request.idempotency_key())
             if existing:
                 return IssuedCredential(existing.id, existing.uri, existing.document, new=False)
-            issued, failures = await self.issue_requests(repo, template_id, [(None, request)], suite=suite)
-            if failures:
-                raise ValidationFailed(failures[0]["error"], errors=failures)
-            await uow.commit()
-            return issued[0]
+            try:
+                issued, failures = await self.issue_requests(repo, template_id, [(None, request)], suite=suite)
+                if failures:
+                    raise ValidationFailed(failures[0]["error"], errors=failures)
+                await uow.commit()
+                return issued[0]
+            except IntegrityError:
+                pass  # the same request was committed concurrently: answer with that credential
+        async with self.uow() as uow:
+            winner = (await IssuanceRepository(uow.session).credentials_by_keys([request.idempotency_key()])).get(request.idempotency_key())
+            if winner is None:
+                raise Conflict("the credential could not be stored because of a concurrent change; try again")
+            return IssuedCredential(winner.id, winner.uri, winner.document, new=False)
 
     async def issue_requests(self, repo: IssuanceRepository, template_id: str,
                              requests: Sequence[tuple[int | None, IssueRequest]], *, suite: str,
@@ -187,6 +197,9 @@ class IssuanceService:
         now = self.clock.now()
         if not institution.accredited_at(now):
             raise ForbiddenTransition(f"{institution.name} is not accredited to issue on {now.date()}")
+        gaps = institution.scope.covers(sector=template.sector, isco_code=template.isco_code, rqf_level=template.rqf_level)
+        if gaps:  # the scope may have narrowed since the template was made
+            raise ForbiddenTransition(f"{institution.name} is no longer accredited for {template.name}: {'; '.join(gaps)}")
         key = await self.keystore.signing_key(institution.did)
         allocations = await self.lists.allocate(repo, institution.slug, institution.did, key, len(requests), now)
         unsigned, ids = [], []

@@ -9,8 +9,8 @@ from typing import Any
 
 from aiohttp import web
 
-from node.errors import InvalidInput
-from node.http.auth import require_role
+from node.errors import Forbidden, InvalidInput
+from node.http.auth import OPERATOR, require_role
 from node.http.io import document_response, read_json
 from node.http.keys import SERVICES
 from node.rpl.catalogue import parse_catalogue
@@ -106,12 +106,31 @@ async def publish_assessment(request: web.Request) -> web.Response:
 
 
 # -- RPL cases (issuer) ---------------------------------------------------------------------------
+# As for issuance, an issuer token acts for one institution (its actor is the institution's slug):
+# it sees and changes only that institution's cases. An operator token may act for any.
+
+
+async def _issuer_of(request: web.Request, institution: str):
+    principal = await require_role(request, "issuer")
+    if principal.role != OPERATOR and principal.actor != institution:
+        raise Forbidden(f"this token acts for {principal.actor!r}, not for institution {institution!r}")
+    return principal
+
+
+async def _issuer_of_case(request: web.Request) -> tuple[Any, str, dict[str, Any]]:
+    """(principal, case id, case) after checking the token may act on this case's institution."""
+    await require_role(request, "issuer")  # authenticate before revealing anything about the case
+    case_id = request.match_info["case_id"]
+    case = await _cases(request).show(case_id)
+    principal = await _issuer_of(request, case["institution"])
+    return principal, case_id, case
 
 
 @routes.post("/rpl/cases")
 async def open_case(request: web.Request) -> web.Response:
-    principal = await require_role(request, "issuer")
+    await require_role(request, "issuer")
     body = _object(await read_json(request))
+    principal = await _issuer_of(request, _text(body, "institution"))
     case = await _cases(request).open(
         institution=_text(body, "institution"), template_id=_text(body, "template"), given_name=_text(body, "givenName"),
         family_name=_text(body, "familyName"), identifier=_text(body, "identifier"), actor=_text(body, "actor", principal.actor),
@@ -122,21 +141,24 @@ async def open_case(request: web.Request) -> web.Response:
 
 @routes.get("/rpl/cases")
 async def list_cases(request: web.Request) -> web.Response:
-    await require_role(request, "issuer")
-    return web.json_response(await _cases(request).list(institution=request.query.get("institution"), state=request.query.get("state")))
+    principal = await require_role(request, "issuer")
+    institution = request.query.get("institution")
+    if principal.role != OPERATOR:
+        institution = (await _issuer_of(request, institution or principal.actor)).actor
+    return web.json_response(await _cases(request).list(institution=institution, state=request.query.get("state")))
 
 
 @routes.get("/rpl/cases/{case_id}")
 async def show_case(request: web.Request) -> web.Response:
-    await require_role(request, "issuer")
-    return web.json_response(await _cases(request).show(request.match_info["case_id"]))
+    _, _, case = await _issuer_of_case(request)
+    return web.json_response(case)
 
 
 @routes.post("/rpl/cases/{case_id}/transitions")
 async def advance_case(request: web.Request) -> web.Response:
-    principal = await require_role(request, "issuer")
+    principal, case_id, _ = await _issuer_of_case(request)
     body = _object(await read_json(request))
-    case_id, to_state = request.match_info["case_id"], _text(body, "to")
+    to_state = _text(body, "to")
     actor, reason = _text(body, "actor", principal.actor), _text(body, "reason")
     service = _cases(request)
     if to_state == "assessment_planned":
@@ -148,7 +170,7 @@ async def advance_case(request: web.Request) -> web.Response:
 
 @routes.post("/rpl/cases/{case_id}/decision")
 async def decide_case(request: web.Request) -> web.Response:
-    principal = await require_role(request, "issuer")
+    principal, _, _ = await _issuer_of_case(request)
     body = _object(await read_json(request))
     units = body.get("units") or []
     if not isinstance(units, list) or not all(isinstance(u, str) for u in units):
@@ -160,7 +182,7 @@ async def decide_case(request: web.Request) -> web.Response:
 
 @routes.post("/rpl/cases/{case_id}/appeal")
 async def appeal_case(request: web.Request) -> web.Response:
-    principal = await require_role(request, "issuer")
+    principal, _, _ = await _issuer_of_case(request)
     body = _object(await read_json(request))
     case = await _cases(request).appeal(request.match_info["case_id"], reviewer=_text(body, "reviewer"),
                                         actor=_text(body, "actor", principal.actor), reason=_text(body, "reason"))
@@ -169,7 +191,7 @@ async def appeal_case(request: web.Request) -> web.Response:
 
 @routes.post("/rpl/cases/{case_id}/appeal/resolution")
 async def resolve_appeal(request: web.Request) -> web.Response:
-    principal = await require_role(request, "issuer")
+    principal, _, _ = await _issuer_of_case(request)
     body = _object(await read_json(request))
     case = await _cases(request).resolve_appeal(request.match_info["case_id"], outcome=_text(body, "outcome"),
                                                 actor=_text(body, "actor", principal.actor), reason=_text(body, "reason"))
@@ -178,7 +200,7 @@ async def resolve_appeal(request: web.Request) -> web.Response:
 
 @routes.post("/rpl/cases/{case_id}/evidence")
 async def attach_evidence(request: web.Request) -> web.Response:
-    principal = await require_role(request, "issuer")
+    principal, _, _ = await _issuer_of_case(request)
     body = _object(await read_json(request))
     content = None
     if body.get("contentBase64") is not None:
@@ -196,7 +218,7 @@ async def attach_evidence(request: web.Request) -> web.Response:
 
 @routes.get("/rpl/cases/{case_id}/evidence/{evidence_id:\\d+}")
 async def evidence_content(request: web.Request) -> web.Response:
-    await require_role(request, "issuer")
+    await _issuer_of_case(request)
     content, media_type, sha256 = await _cases(request).evidence_content(request.match_info["case_id"], int(request.match_info["evidence_id"]))
     return web.Response(body=content, content_type=media_type, headers={"Digest": f"sha-256={base64.b64encode(bytes.fromhex(sha256)).decode()}",
                                                                         "Cache-Control": "private, no-store"})

@@ -125,6 +125,20 @@ async def test_rpl_case_over_http(client, auth_headers, issuance):
     assert [c["id"] for c in listed] == [case["id"]]
     assert (await client.get("/rpl/cases/nope", headers=issuer)).status == 404
 
+    # An issuer token acts for one institution only; an operator token for all.
+    other = await auth_headers("issuer", actor="inti")
+    assert (await client.get(url, headers=other)).status == 403
+    assert (await client.post(url + "/transitions", headers=other, json={"to": "closed", "reason": "x"})).status == 403
+    assert (await client.get("/rpl/cases", headers=other)).status == 200
+    assert await (await client.get("/rpl/cases", headers=other)).json() == []
+    assert (await client.get("/rpl/cases?institution=intecap", headers=other)).status == 403
+    foreign = await client.post("/rpl/cases", headers=other, json={
+        "institution": "intecap", "template": "intecap-albanileria-2", "givenName": "Eva", "identifier": "eva@example.org"})
+    assert foreign.status == 403
+    operator = await auth_headers("operator")
+    assert (await client.get(url, headers=operator)).status == 200
+    assert len(await (await client.get("/rpl/cases", headers=operator)).json()) == 1
+
 
 async def test_openapi_lists_rpl_paths(client):
     spec = await (await client.get("/openapi.json")).json()

@@ -82,6 +82,10 @@ async def setup_identities(services) -> dict[str, Any]:
     settings: Settings = services.settings
     keystore = services.keystore
     prepare_data_dir(settings)
+    existing = [i["did"] for i in await keystore.identities() if i["kind"] == "node"]
+    if existing and existing[0] != keystore.node_did:
+        raise Conflict(f"this node already is {existing[0]}; its base URL cannot change to {settings.base_url} "
+                       "(its DIDs are in everything it has signed)")
     node_did, node_created = await keystore.ensure_identity("node", settings.name)
     ministry_did, ministry_created = await keystore.ensure_identity(
         "ministry", f"Ministry of labour ({settings.jurisdiction})")

@@ -192,3 +192,11 @@ def _wait_for(url: str, timeout: float = 20.0) -> dict:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
+
+
+def test_force_cannot_move_the_node_to_another_base_url(capsys, data_dir, init_args):
+    assert run(capsys, *init_args)[0] == 0
+    before = (data_dir / "node.json").read_text()
+    code, out, err = run(capsys, "--data-dir", str(data_dir), "init", "--force", "--base-url", "http://127.0.0.1:9999")
+    assert code == 1 and out is None and err.count("\n") == 1 and "already is did:web:127.0.0.1%3A8123" in err
+    assert (data_dir / "node.json").read_text() == before  # nothing half-changed

@@ -123,7 +123,7 @@ async def cmd_seed(args: argparse.Namespace) -> int:
     skipped = []
     async with open_services(node_settings(args)) as services:
         for name in SEED_MODULES:
-            capability = name.split(".")[1]
+            capability = name.split(".")[-2] if "." in name else name  # node.<capability>.seed
             module = import_optional(name)
             if module is None:
                 skipped.append(capability)

@@ -200,3 +200,36 @@ def test_force_cannot_move_the_node_to_another_base_url(capsys, data_dir, init_a
     code, out, err = run(capsys, "--data-dir", str(data_dir), "init", "--force", "--base-url", "http://127.0.0.1:9999")
     assert code == 1 and out is None and err.count("\n") == 1 and "already is did:web:127.0.0.1%3A8123" in err
     assert (data_dir / "node.json").read_text() == before  # nothing half-changed
+
+
+def test_seed_runs_capability_seeds_in_order_and_skips_missing_ones(capsys, data_dir, init_args, tmp_path, monkeypatch):
+    import uuid
+
+    import node.commands
+
+    assert run(capsys, *init_args)[0] == 0
+    calls = tmp_path / "calls.txt"
+    suffix = uuid.uuid4().hex[:8]  # fresh module names: each parametrised run writes to its own tmp_path
+    first, second = f"puente_fake_first_{suffix}", f"puente_fake_second_{suffix}"
+    for module in (first, second):
+        (tmp_path / f"{module}.py").write_text(
+            "async def seed_demo(services):\n"
+            f"    open({str(calls)!r}, 'a').write({module!r} + '\\n')\n"
+            f"    return {{'jurisdiction': services.settings.jurisdiction}}\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(node.commands, "SEED_MODULES", (second, "node.nothing_here.seed", first))
+    code, out, _ = run(capsys, "--data-dir", str(data_dir), "seed", "--demo")
+    assert code == 0
+    assert out == {"seeded": {second: {"jurisdiction": "GT"}, first: {"jurisdiction": "GT"}},
+                   "not_available": ["nothing_here"]}
+    assert calls.read_text().split() == [second, first]
+
+
+def test_demo_seed_is_idempotent(capsys, data_dir, init_args):
+    """`make run` seeds at every start: the real capability seeds must succeed twice in a row."""
+    assert run(capsys, *init_args)[0] == 0
+    code, first, err = run(capsys, "--data-dir", str(data_dir), "seed", "--demo")
+    assert code == 0, err
+    code, second, err = run(capsys, "--data-dir", str(data_dir), "seed", "--demo")
+    assert code == 0, err
+    assert set(first["seeded"]) == set(second["seeded"])

@@ -3,12 +3,14 @@
 A module's `OPENAPI` is either a mapping of path → path item (`{"/health": {"get": {...}}}`) or
 a fragment `{"paths": {...}, "components": {...}}`. Shared pieces every module may `$ref`:
 `#/components/schemas/Problem`, `#/components/responses/{BadRequest,Unauthorized,Forbidden,NotFound,
-Conflict,ValidationFailed}` and the `bearer` security scheme.
+Conflict,ValidationFailed}` and the `bearer` security scheme. A `{name}` in a path that no operation
+declares becomes a required string path parameter, so the document stays valid OpenAPI 3.1.
 """
 
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any, Iterable
 
 from node import __version__
@@ -63,4 +65,23 @@ def build_openapi(fragments: Iterable[dict[str, Any]]) -> dict[str, Any]:
             document["paths"].setdefault(path, {}).update(item)
         for section, entries in components.items():
             document["components"].setdefault(section, {}).update(entries)
+    for path, item in document["paths"].items():
+        _declare_path_parameters(path, item)
     return document
+
+
+_HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+def _declare_path_parameters(path: str, item: dict[str, Any]) -> None:
+    declared_everywhere = {p.get("name") for p in item.get("parameters", []) if p.get("in") == "path"}
+    operations = [op for method, op in item.items() if method in _HTTP_METHODS and isinstance(op, dict)]
+    for name in re.findall(r"\{([^}]+)\}", path):
+        if name in declared_everywhere:
+            continue
+        if operations and all(any(p.get("in") == "path" and p.get("name") == name for p in op.get("parameters", []))
+                              for op in operations):
+            continue
+        parameters = item.setdefault("parameters", [])
+        parameters.append({"name": name, "in": "path", "required": True, "schema": {"type": "string"}})
+        declared_everywhere.add(name)

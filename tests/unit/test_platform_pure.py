@@ -30,6 +30,13 @@ def test_openapi_merges_path_items_and_fragments():
     assert document["components"]["responses"]["NotFound"]["content"]["application/problem+json"]
 
 
+def test_undeclared_path_parameters_are_declared():
+    document = build_openapi([{"/a/{x}/b/{y}": {"get": {"parameters": [{"name": "y", "in": "path", "required": True}],
+                                                       "responses": {"200": {"description": "ok"}}}}}])
+    item = document["paths"]["/a/{x}/b/{y}"]
+    assert item["parameters"] == [{"name": "x", "in": "path", "required": True, "schema": {"type": "string"}}]
+
+
 def test_if_none_match():
     etag = etag_of(b"x")
     assert _matches(etag, etag) and _matches(f'"a", {etag}', etag) and _matches(f"W/{etag}", etag)

@@ -1,0 +1,1 @@
+"""Frameworks: the Regional Qualifications Framework (RQF), national frameworks, qualifications, mappings."""

@@ -28,6 +28,7 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _LEVEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,19}$")
 _VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,49}$")
+RESERVED_IDS = frozenset({"resolve", "import", "verify"})  # words of the HTTP paths under /framework/
 
 
 class Problems:
@@ -355,6 +356,8 @@ def parse_framework(data: Any, problems: Problems, path: str = "framework",
     fid = _text(data.get("id"))
     if fid is None or not _ID.match(fid):
         problems.add(f"{path}.id", "required: lower-case letters, digits and '-', e.g. gt-mnc")
+    elif fid in RESERVED_IDS:
+        problems.add(f"{path}.id", f"{fid} is reserved; choose another framework id")
     version = data.get("version")
     if not isinstance(version, str) or not _VERSION.match(version):
         problems.add(f"{path}.version", "required: a version label such as 2026.1")

@@ -121,3 +121,18 @@ def test_import_optional_does_not_hide_broken_modules(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(tmp_path))
     with pytest.raises(ModuleNotFoundError):
         import_optional("puente_broken_capability")
+
+
+def test_ci_requires_conformance_vectors(pytester, monkeypatch, tmp_path):
+    from pathlib import Path
+
+    pytester.makeini("[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makeconftest((Path(__file__).resolve().parent.parent / "conftest.py").read_text())
+    pytester.makepyfile(test_vectors="def test_reads_vectors(conformance_dir):\n    assert conformance_dir.is_dir()\n")
+    monkeypatch.setenv("PUENTE_CONFORMANCE_DIR", str(tmp_path / "missing"))
+    monkeypatch.delenv("CI", raising=False)
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(skipped=1)
+    monkeypatch.setenv("CI", "true")
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(errors=1)
+    monkeypatch.setenv("PUENTE_CONFORMANCE_DIR", str(tmp_path))
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)

@@ -1,8 +1,8 @@
 """The aiohttp application factory: the single place where the HTTP node is wired together.
 
-Services are opened in `cleanup_ctx` (and closed on shutdown) unless the caller passes them in, as
-the test fixtures do to share one set of services between the test and the server. Each capability contributes routes and an
-OpenAPI fragment through its `routes.py`; a capability not built yet is simply absent.
+Services are opened in `cleanup_ctx` (and closed on shutdown) unless the caller passes them in, as the
+test fixtures do to share one set of services between the test and the server. Each capability
+contributes routes and an OpenAPI fragment through its `routes.py`; one not built yet is simply absent.
 """
 
 from __future__ import annotations

@@ -49,7 +49,10 @@ def validate_node_settings(settings: Settings) -> None:
 
 
 def prepare_data_dir(settings: Settings) -> None:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # The database holds learners' personal data: a data directory we create is private to the node's
+    # user. An existing one (chosen by the operator) keeps its mode.
+    if not settings.data_dir.exists():
+        settings.data_dir.mkdir(mode=0o700, parents=True)
     for private in (settings.keys_dir, settings.secrets_dir):
         private.mkdir(mode=0o700, exist_ok=True)
         os.chmod(private, 0o700)

@@ -44,6 +44,7 @@ def test_init_creates_a_node(capsys, data_dir, init_args):
     token = token_file.read_text().strip()
     assert token.startswith("pnt_") and token not in json.dumps(out)  # the token itself is not printed
     assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+    assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700  # the database inside holds personal data
     for key_file in (data_dir / "keys").iterdir():
         assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
         assert "secretKeyMultibase" in key_file.read_text()

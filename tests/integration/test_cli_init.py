@@ -234,3 +234,15 @@ def test_demo_seed_is_idempotent(capsys, data_dir, init_args):
     code, second, err = run(capsys, "--data-dir", str(data_dir), "seed", "--demo")
     assert code == 0, err
     assert set(first["seeded"]) == set(second["seeded"])
+
+
+def test_a_database_url_from_the_environment_is_used_but_not_written(capsys, tmp_path, db_url, monkeypatch):
+    data_dir = tmp_path / "node"
+    monkeypatch.setenv("PUENTE_DATABASE_URL", db_url)
+    code, out, err = run(capsys, "--data-dir", str(data_dir), "init", "--jurisdiction", "GT", "--name", "n",
+                         "--base-url", "http://127.0.0.1:8124")
+    assert code == 0, err
+    assert "database_url" not in json.loads((data_dir / "node.json").read_text())
+    assert not (data_dir / "puente.sqlite3").exists()  # the environment's database was used
+    code, listed, _ = run(capsys, "--data-dir", str(data_dir), "did", "list")
+    assert code == 0 and len(listed) == 2

@@ -48,6 +48,7 @@ class MappingSpec:
 class ImportBundle:
     framework: Framework
     mappings: list[MappingSpec] = field(default_factory=list)
+    rejected_codes: frozenset[str] = frozenset()  # qualifications in the file that failed validation
 
 
 # -- JSON ------------------------------------------------------------------------------------------
@@ -61,7 +62,8 @@ def parse_json_text(text: str) -> Any:
 
 
 def parse_document(doc: Any, problems: Problems) -> ImportBundle | None:
-    """The framework (with qualifications) and mapping rows of an import document, or None with problems."""
+    """The framework (with qualifications) and mapping rows of an import document; None when the framework
+    itself cannot be read. Any recorded problem makes the whole document invalid."""
     if not isinstance(doc, dict):
         problems.add("$", 'an import document is an object: {"framework": {...}, "qualifications": [...], "mappings": [...]}')
         return None
@@ -70,9 +72,12 @@ def parse_document(doc: Any, problems: Problems) -> ImportBundle | None:
             problems.add(key, f"unknown key; an import document has {', '.join(sorted(TOP_LEVEL_KEYS))}")
     framework = parse_framework(doc.get("framework"), problems, qualifications=doc.get("qualifications", []))
     mappings = _parse_mappings(doc.get("mappings"), problems)
-    if framework is None or problems:
+    if framework is None:
         return None
-    return ImportBundle(framework, mappings)
+    listed = doc.get("qualifications") if isinstance(doc.get("qualifications"), list) else []
+    rejected = frozenset(q.get("code") for q in listed if isinstance(q, dict) and isinstance(q.get("code"), str)
+                         and framework.qualification(q["code"]) is None)
+    return ImportBundle(framework, mappings, rejected)  # possibly with problems: the caller checks the rows too, then fails
 
 
 def _parse_mappings(values: Any, problems: Problems) -> list[MappingSpec]:
@@ -126,6 +131,8 @@ def check_targets(bundle: ImportBundle, find: Callable[[str, str | None], Framew
             continue
         targets[spec.target_id] = target
         for k, row in enumerate(spec.rows):
+            if row.source_type == "qualification" and row.source in bundle.rejected_codes:
+                continue  # its own problem is reported already; "unknown qualification" would only confuse
             check_row_against(row, bundle.framework, target, f"{spec.path}.rows[{k}]", problems)
     return targets
 

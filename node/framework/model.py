@@ -348,7 +348,8 @@ def _parse_esco(value: Any, path: str, problems: Problems) -> tuple[str, ...]:
 
 def parse_framework(data: Any, problems: Problems, path: str = "framework",
                     qualifications: Any = None, qualifications_path: str = "qualifications") -> Framework | None:
-    """A framework with its levels and qualifications; None (with problems) when it is invalid."""
+    """A framework with its levels and its valid qualifications; None when its identity or levels are invalid.
+    Callers must treat any recorded problem as a failure."""
     if not isinstance(data, dict):
         problems.add(path, "required: an object with id, version, kind, title and levels")
         return None
@@ -374,11 +375,14 @@ def parse_framework(data: Any, problems: Problems, path: str = "framework",
     levels = parse_levels(data.get("levels"), f"{path}.levels", problems)
     if kind != "national" and not levels:
         problems.add(f"{path}.levels", f"a {kind} framework needs its levels")
+    core_valid = len(problems.items) == before
     quals = parse_qualifications(qualifications if qualifications is not None else data.get("qualifications"),
                                  qualifications_path if qualifications is not None else f"{path}.qualifications",
                                  levels, problems)
-    if len(problems.items) != before:
+    if not core_valid:
         return None
+    # With bad qualifications the framework is still returned (without them, and with the problems
+    # recorded) so that mapping rows can be checked too and the ministry sees every mistake at once.
     return Framework(fid, version, kind, title, jurisdiction.upper() if jurisdiction else None, levels, quals, description)
 
 

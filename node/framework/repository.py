@@ -25,7 +25,7 @@ def digest(document: Any) -> str:
 def to_framework(row: FrameworkVersionRow) -> Framework:
     problems = Problems()
     framework = parse_framework(row.document, problems)
-    if framework is None:  # only validated documents are stored; this means the database was edited by hand
+    if framework is None or problems:  # only validated documents are stored; this means the database was edited by hand
         raise ValueError(f"stored framework {row.framework_id}@{row.version} is invalid: {problems.items[:3]}")
     return framework
 

@@ -1,0 +1,147 @@
+"""Framework use cases on SQLite and PostgreSQL: import all-or-nothing, versioned mappings, second-person
+approval, signed publication (sign → verify → tamper fails), resolve over published mappings only."""
+
+import copy
+import json
+
+import pytest
+
+from node.errors import Conflict, ForbiddenTransition, NotFound, ValidationFailed
+from node.framework.publication import load_schema
+
+GT = "seed/gt-mnc"
+
+
+def row(level, to, author="Ana", relation="exact"):
+    return {"from": {"level": str(level)}, "to": str(to), "relation": relation, "rationale": "same descriptors", "author": author}
+
+
+async def test_an_invalid_file_imports_nothing(fw, load):
+    service, _ = fw
+    await load("rqf-2026.1-draft")
+    doc = json.loads((await service.export("rqf", "json")))
+    assert doc["framework"]["id"] == "rqf"
+    bad = {"framework": {"id": "xx-mnc", "version": "1", "jurisdiction": "GT", "title": {"es": "X"}, "levels": [{"level": "1"}]},
+           "qualifications": [{"code": "A", "title": {"es": "a"}, "level": "1", "isco": "12"}],
+           "mappings": [{"target": {"id": "rqf"}, "rows": [row(1, 1)]}]}
+    with pytest.raises(ValidationFailed) as caught:
+        await service.import_text(json.dumps(bad), "json")
+    assert caught.value.extensions["errors"][0]["path"] == "qualifications[0].isco"
+    assert [f["id"] for f in await service.frameworks()] == ["rqf"]
+    with pytest.raises(NotFound):
+        await service.mappings("xx-mnc")
+
+
+async def test_importing_twice_changes_nothing_and_a_published_version_cannot_change(fw, load):
+    service, _ = fw
+    await load("rqf-2026.1-draft", GT)
+    text = (await service.export("gt-mnc", "json"))
+    again = await service.import_text(text, "json")
+    assert again["status"] == "unchanged" and again["mappings"][0]["change"] == "unchanged"
+    await service.publish("gt-mnc")
+    changed = json.loads(text)
+    changed["qualifications"][0]["title"]["es"] = "Albañilería y acabados"
+    with pytest.raises(Conflict, match="new version"):
+        await service.import_text(json.dumps(changed), "json")
+    changed["framework"]["version"] = "2026.1"
+    summary = await service.import_text(json.dumps(changed), "json")
+    assert summary["status"] == "created" and summary["mappings"][0]["version"] == 2
+    assert (await service.framework("gt-mnc")).version == "2026.1"
+    assert (await service.framework("gt-mnc", "2025.1")).qualification("GT-CON-ALB-2").title["es"] == "Albañilería"
+
+
+async def test_map_approve_publish_with_a_second_person(fw, load):
+    service, keys = fw
+    await load("rqf-2026.1-draft")
+    framework = {"framework": {"id": "xx-mnc", "version": "1", "jurisdiction": "GT", "title": {"es": "X"},
+                               "levels": [{"level": "1"}, {"level": "2"}, {"level": "3"}]}}
+    await service.import_text(json.dumps(framework), "json")
+    await service.map("xx-mnc", "rqf", row(1, 1))
+    await service.map("xx-mnc", "rqf", row(2, 3, relation="partial"))
+    with pytest.raises(ValidationFailed, match="levels not mapped"):
+        await service.publish("xx-mnc")
+    await service.map("xx-mnc", "rqf", {"from": {"level": "3"}, "relation": "none", "rationale": "no counterpart", "author": "Luis"})
+    with pytest.raises(ValidationFailed, match="awaiting approval"):
+        await service.publish("xx-mnc")
+    with pytest.raises(ForbiddenTransition, match="second person"):
+        await service.approve("xx-mnc", "ana")  # Ana wrote levels 1 and 2
+    approved = await service.approve("xx-mnc", "Luis", level="1")
+    assert approved["approved"] == ["level 1"] and approved["awaitingApproval"] == 2
+    await service.approve("xx-mnc", "Luis", level="2")
+    await service.approve("xx-mnc", "Ana", level="3")
+    with pytest.raises(ValidationFailed):
+        await service.map("xx-mnc", "rqf", row(9, 1))  # unknown level
+    with pytest.raises(ValidationFailed):
+        await service.map("xx-mnc", "rqf", row(1, 12))  # unknown RQF level
+
+    published = await service.publish("xx-mnc")
+    assert published.new
+    document = published.document
+    assert document["issuer"] == keys.keys["GT"].controller
+    assert document["credentialSubject"]["mapping"]["version"] == 1
+    assert [r["approvedBy"] for r in document["credentialSubject"]["mapping"]["rows"]] == ["Luis", "Luis", "Ana"]
+    again = await service.publish("xx-mnc")
+    assert not again.new and again.body == published.body
+
+    # Published is immutable: approving is refused; a change opens version 2, version 1 stays served.
+    with pytest.raises(ForbiddenTransition, match="immutable"):
+        await service.approve("xx-mnc", "Luis")
+    changed = await service.map("xx-mnc", "rqf", row(2, 2, relation="close"))
+    assert changed["version"] == 2 and changed["status"] == "draft"
+    assert (await service.publication("xx-mnc")).body == published.body  # the draft is not published
+    await service.approve("xx-mnc", "Luis")
+    second = await service.publish("xx-mnc")
+    assert second.document["credentialSubject"]["mapping"]["version"] == 2
+    assert (await service.publication("xx-mnc", "rqf", 1)).body == published.body
+    assert (await service.publication("xx-mnc")).body == second.body
+    assert [(m["version"], m["status"]) for m in await service.mappings("xx-mnc")] == [(1, "published"), (2, "published")]
+
+
+async def test_publication_signs_verifies_and_tampering_fails(fw, load):
+    import jsonschema
+
+    service, keys = fw
+    await load("rqf-2026.1-draft", GT)
+    published = await service.publish("gt-mnc")
+    document = published.document
+    jsonschema.validate(document, load_schema())
+    assert document["proof"][0]["cryptosuite"] == "eddsa-jcs-2022"
+    subject = document["credentialSubject"]
+    assert subject["framework"]["id"] == "gt-mnc" and subject["mapping"]["target"]["id"] == "rqf"
+    assert {q["code"] for q in subject["qualifications"]} >= {"GT-CON-ALB-2", "GT-SAL-CUI-3", "GT-HOS-COC-3"}
+    result = await service.verify(document, keys.resolver())
+    assert result.verified, result.failures
+
+    tampered = copy.deepcopy(document)
+    tampered["credentialSubject"]["mapping"]["rows"][1]["to"] = "3"
+    result = await service.verify(tampered, keys.resolver())
+    assert not result.verified and "bad_signature" in {c.reason for c in result.failures}
+
+    unknown_signer = copy.deepcopy(document)
+    from node.crypto.did import DidResolver
+    assert not (await service.verify(unknown_signer, DidResolver(documents={}))).verified
+
+
+async def test_resolve_follows_published_mappings_only(fw, load):
+    service, _ = fw
+    await load()
+    with pytest.raises(NotFound, match="no mapping"):
+        await service.resolve("ie-nfq:7", "eqf")  # imported, not yet published
+    await service.publish("ie-nfq")
+    answer = await service.resolve("ie-nfq:7", "eqf")
+    assert [r["level"] for r in answer["results"]] == ["6"]
+    await service.publish("gt-mnc")
+    with pytest.raises(NotFound):
+        await service.resolve("gt-mnc:GT-CON-ALB-2", "co-mnc")
+    await service.publish("co-mnc")
+    result = (await service.resolve("gt-mnc:GT-CON-ALB-2", "co-mnc"))["results"][0]
+    assert result["level"] == "2" and result["via"] == ["rqf:2"]
+
+
+async def test_export_csv_imports_back(fw, load):
+    service, _ = fw
+    await load("rqf-2026.1-draft", GT)
+    csv_text = await service.export("gt-mnc", "csv")
+    assert csv_text.splitlines()[0].startswith("record,")
+    summary = await service.import_text(csv_text, "csv")
+    assert summary["status"] == "unchanged" and summary["mappings"][0]["change"] == "unchanged"

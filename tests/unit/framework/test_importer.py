@@ -163,3 +163,11 @@ def test_documented_examples_are_valid(loaded, name):
     path = EXAMPLES / name
     bundle, _ = read_import(path.read_text(encoding="utf-8"), path.suffix[1:], find_in(frameworks))
     assert bundle.framework.id == "xx-mnc" and bundle.mappings
+
+
+def test_json_and_csv_examples_say_the_same(loaded):
+    frameworks, _ = loaded
+    from_json, _ = read_import((EXAMPLES / "framework-import.json").read_text(encoding="utf-8"), "json", find_in(frameworks))
+    from_csv, _ = read_import((EXAMPLES / "framework-import.csv").read_text(encoding="utf-8"), "csv", find_in(frameworks))
+    assert from_json.framework == from_csv.framework
+    assert [m.rows for m in from_json.mappings] == [m.rows for m in from_csv.mappings]

@@ -30,9 +30,17 @@ def alembic_config(db_url: str | None = None) -> Config:
     return config
 
 
-async def upgrade(db_url: str, target: str = "heads") -> None:
-    """Bring the database at `db_url` (sqlite:///..., postgresql://...) to every head revision."""
-    url = normalise_database_url(db_url)
+def database_url(db_url: str | Path) -> str:
+    """An async SQLAlchemy URL from a URL (sqlite:///..., postgresql://...) or a bare SQLite file path."""
+    text = str(db_url)
+    if "://" not in text:
+        return f"sqlite+aiosqlite:///{Path(text).resolve()}"
+    return normalise_database_url(text)
+
+
+async def upgrade(db_url: str | Path, target: str = "heads") -> None:
+    """Bring the database at `db_url` (a URL or an SQLite file path) to every head revision."""
+    url = database_url(db_url)
     config = alembic_config(url)
     engine = make_engine(url)
     try:
@@ -62,9 +70,9 @@ async def _connect(engine):
         await connection.close()
 
 
-async def current_revisions(db_url: str) -> set[str]:
+async def current_revisions(db_url: str | Path) -> set[str]:
     """The revisions the database is at (empty for a blank database)."""
-    engine = make_engine(normalise_database_url(db_url))
+    engine = make_engine(database_url(db_url))
     try:
         async with _connect(engine) as connection:
             return await connection.run_sync(lambda c: set(MigrationContext.configure(c).get_current_heads()))

@@ -26,6 +26,12 @@ async def test_fresh_sqlite_file(tmp_path):
     assert await current_revisions(url) == head_revisions()
 
 
+async def test_a_bare_sqlite_path_is_accepted(tmp_path):
+    path = tmp_path / "plain.sqlite3"
+    await upgrade(path)
+    assert path.exists() and await current_revisions(str(path)) == head_revisions()
+
+
 async def test_schema_matches_the_orm(db_url):
     """Tables, columns, types, indexes and constraints the ORM declares are what the migrations built
     (catches a model changed without a migration, in any capability)."""

@@ -46,6 +46,10 @@ class MappingVersionRow(Base):
     rows: Mapped[list] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Optimistic locking: two people changing the same draft at once cannot both win (one gets a Conflict).
+    row_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    __mapper_args__ = {"version_id_col": row_version}
 
 
 class FrameworkPublicationRow(Base):

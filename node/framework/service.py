@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from node.clock import Clock, isoformat_z
 from node.errors import Conflict, ForbiddenTransition, InvalidInput, NotFound, ValidationFailed
@@ -75,7 +76,7 @@ class FrameworkService:
 
             bundle, targets = read_import(text, fmt, find)
             summary = await self._store(uow.session, bundle, targets)
-            await uow.commit()
+            await _commit(uow, bundle.framework.id)
         return summary
 
     async def _store(self, session, bundle: ImportBundle, targets: dict[str, Framework]) -> dict[str, Any]:
@@ -145,9 +146,10 @@ class FrameworkService:
                 raise ValidationFailed(f"the mapping row is not valid: {problems.items[0]['path']}: {problems.items[0]['error']}",
                                        errors=problems.items)
             base = repo.to_mapping(current) if current is not None else Mapping(framework.id, framework.version, target.id, target.version)
-            base = Mapping(framework.id, framework.version, target.id, target.version, base.rows)
-            summary = await self._save_draft(uow.session, base.with_row(parsed))
-            await uow.commit()
+            mapping = Mapping(framework.id, framework.version, target.id, target.version, base.rows).with_row(parsed)
+            _check_rows(mapping, framework, target)  # rows carried over must fit a newer framework or target version
+            summary = await self._save_draft(uow.session, mapping)
+            await _commit(uow, framework_id)
         return {"framework": framework.id, **summary, "row": parsed.to_json()}
 
     async def approve(self, framework_id: str, approver: str, *, target_id: str | None = None,
@@ -175,7 +177,7 @@ class FrameworkService:
                 mapping = mapping.with_row(MappingRow(row.source_type, row.source, row.target_level, row.relation, row.rationale,
                                                       row.evidence, row.author, approver))
             draft.rows = [r.to_json() for r in _in_order(mapping.rows, repo.to_rows(draft.rows))]
-            await uow.commit()
+            await _commit(uow, framework_id)
             return {"framework": framework_id, "target": draft.target_id, "version": draft.version,
                     "approved": [f"{r.source_type} {r.source}" for r in chosen], "approver": approver,
                     "awaitingApproval": sum(1 for r in mapping.rows if not r.approved)}
@@ -192,6 +194,7 @@ class FrameworkService:
             framework = await self._framework(uow.session, framework_id, current.framework_version)
             target = await self._framework(uow.session, current.target_id, current.target_version)
             mapping = repo.to_mapping(current)
+            _check_rows(mapping, framework, target)
             reasons = publication_problems(mapping, framework)
             if reasons:
                 raise ValidationFailed(f"{framework.key} → {target.key} cannot be published yet: {'; '.join(reasons)}",
@@ -210,7 +213,7 @@ class FrameworkService:
             current.status, current.published_at = repo.PUBLISHED, now
             try:
                 await uow.commit()
-            except IntegrityError:
+            except (IntegrityError, StaleDataError):
                 pass  # published concurrently: the stored one wins, return it below
             else:
                 return _published(row, new=True)
@@ -337,6 +340,24 @@ class FrameworkService:
             raise ForbiddenTransition(f"mapping version {current.version} of {framework_id} is published and immutable; "
                                       "change a row with puente framework map to open a new version")
         return current
+
+
+async def _commit(uow: Any, framework_id: str) -> None:
+    """Commit; a concurrent change of the same mapping (stale row version or duplicate version) is a Conflict."""
+    try:
+        await uow.commit()
+    except (IntegrityError, StaleDataError):
+        raise Conflict(f"the mappings of {framework_id} were changed concurrently; read them again and retry") from None
+
+
+def _check_rows(mapping: Mapping, framework: Framework, target: Framework) -> None:
+    problems = Problems()
+    for i, row in enumerate(mapping.rows):
+        check_row_against(row, framework, target, f"rows[{i}]", problems)
+    if problems:
+        raise ValidationFailed(f"the mapping onto {target.key} has rows that do not fit {framework.key}: "
+                               f"{problems.items[0]['path']}: {problems.items[0]['error']} (import the framework file with its mapping rows "
+                               "for this version to replace them)", errors=problems.items)
 
 
 def _in_order(rows: tuple[MappingRow, ...], original: tuple[MappingRow, ...]) -> list[MappingRow]:

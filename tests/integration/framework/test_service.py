@@ -145,3 +145,31 @@ async def test_export_csv_imports_back(fw, load):
     assert csv_text.splitlines()[0].startswith("record,")
     summary = await service.import_text(csv_text, "csv")
     assert summary["status"] == "unchanged" and summary["mappings"][0]["change"] == "unchanged"
+
+
+async def test_concurrent_changes_to_one_draft_never_lose_a_row(fw, load):
+    import asyncio
+
+    service, _ = fw
+    await load("rqf-2026.1-draft", GT)
+    outcomes = await asyncio.gather(service.map("gt-mnc", "rqf", row(4, 5, author="Rosa")),
+                                    service.map("gt-mnc", "rqf", row(5, 6, author="Rosa")), return_exceptions=True)
+    assert all(o is None or isinstance(o, (dict, Conflict)) for o in outcomes), outcomes
+    rows = {r["from"]["level"]: r["to"] for r in (await service.mapping("gt-mnc", "rqf"))["rows"] if "level" in r["from"]}
+    for outcome, (level, to) in zip(outcomes, (("4", "5"), ("5", "6"))):
+        if isinstance(outcome, dict):  # a change reported as saved is in the stored draft
+            assert rows[level] == to
+
+
+async def test_rows_carried_into_a_new_framework_version_must_still_fit(fw, load):
+    service, _ = fw
+    await load("rqf-2026.1-draft", GT)
+    await service.publish("gt-mnc")
+    doc = json.loads(await service.export("gt-mnc", "json"))
+    doc["framework"]["version"] = "2026.1"
+    doc["framework"]["levels"] = doc["framework"]["levels"][:4]  # level 5 dropped
+    doc["qualifications"] = [q for q in doc["qualifications"] if q["level"] != "5"]
+    del doc["mappings"]
+    await service.import_text(json.dumps(doc), "json")
+    with pytest.raises(ValidationFailed, match="unknown level 5 in gt-mnc@2026.1"):
+        await service.map("gt-mnc", "rqf", row(1, 1))

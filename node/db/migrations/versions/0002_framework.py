@@ -44,6 +44,7 @@ def upgrade() -> None:
         sa.Column("rows", sa.JSON, nullable=False),
         sa.Column("created_at", UTC, nullable=False),
         sa.Column("published_at", UTC),
+        sa.Column("row_version", sa.Integer, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_framework_mappings"),
         sa.UniqueConstraint("framework_id", "target_id", "version", name="uq_framework_mappings_version"),
     )

@@ -9,7 +9,7 @@ PUENTE_DATA ?= ./var/node
 $(BIN)/puente: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[test]' --config-settings editable_mode=compat
 	touch $(BIN)/puente
 
 venv: $(BIN)/puente

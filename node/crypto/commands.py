@@ -141,18 +141,18 @@ async def _verifier(args: argparse.Namespace, documents: dict[str, dict]):
 
         async with open_services(settings) as services:
             resolver = services.resolver.with_documents(documents)
-            yield CredentialVerifier(services.signer, resolver, services.clock, _status_checks(services, args.offline))
+            yield CredentialVerifier(services.signer, resolver, services.clock, _status_checks(services, resolver, args.offline))
         return
     signer = DocumentSigner(workers=1)
+    resolver = DidResolver(documents=documents)
     try:
-        yield CredentialVerifier(signer, DidResolver(documents=documents), SystemClock(), _status_checks(None, args.offline))
+        yield CredentialVerifier(signer, resolver, SystemClock(), _status_checks(None, resolver, args.offline))
     finally:
         signer.close()
 
 
-def _status_checks(services: Any, offline: bool) -> list:
-    try:
-        from node.issuance.status_check import make_status_check
-    except ImportError:
-        return []
-    return [make_status_check(services, offline=offline)]
+def _status_checks(services: Any, resolver: Any, offline: bool) -> list:
+    """Status lists are verified with the same resolver as the credential (so --did-documents counts)."""
+    from node.issuance.status_check import make_status_check
+
+    return [make_status_check(services, offline=offline, resolver=resolver)]

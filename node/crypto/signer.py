@@ -11,15 +11,23 @@ import asyncio
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
 from typing import Any, Sequence
 
 from node.crypto.cryptosuites import DEFAULT_SUITE
 from node.crypto.data_integrity import KeyResolutionError, add_proof, verify_document
 from node.crypto.keys import KeyPair, PublicKey
+from node.errors import PuenteError
 from node.verification import VerificationResult
 
 INLINE_SUITES = {"eddsa-jcs-2022"}
+
+
+class WorkerCrashed(PuenteError):
+    slug = "worker-crashed"
+    title = "Signing worker failed"
+    status = 503
 
 
 class DocumentSigner:
@@ -34,6 +42,16 @@ class DocumentSigner:
             self._pool = ProcessPoolExecutor(max_workers=self._workers, mp_context=context)
         return self._pool
 
+    async def _run(self, fn, *args):
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._executor(), fn, *args)
+        except BrokenProcessPool:
+            # A worker died (killed, out of memory, or could not import the package). Drop the pool
+            # so the next call starts fresh, and report a clear failure instead of a traceback.
+            self.close()
+            raise WorkerCrashed("a canonicalization worker process died; the operation was not completed") from None
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
@@ -42,8 +60,7 @@ class DocumentSigner:
     async def sign(self, document: dict[str, Any], key: KeyPair, *, suite: str = DEFAULT_SUITE, **options: Any) -> dict[str, Any]:
         if suite in INLINE_SUITES:
             return add_proof(document, key, suite=suite, **options)
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor(), _sign_chunk, [document], key, suite, options)
+        return await self._run(_sign_chunk, [document], key, suite, options)
 
     async def sign_many(self, documents: Sequence[dict[str, Any]], key: KeyPair, *, suite: str = DEFAULT_SUITE,
                         chunk_size: int = 0, **options: Any) -> list[dict[str, Any]]:
@@ -52,9 +69,8 @@ class DocumentSigner:
             return []
         if chunk_size <= 0:
             chunk_size = max(1, min(100, -(-len(documents) // (self._workers * 2))))
-        loop = asyncio.get_running_loop()
         chunks = [list(documents[i:i + chunk_size]) for i in range(0, len(documents), chunk_size)]
-        results = await asyncio.gather(*(loop.run_in_executor(self._executor(), _sign_chunk_list, c, key, suite, options) for c in chunks))
+        results = await asyncio.gather(*(self._run(_sign_chunk_list, c, key, suite, options) for c in chunks))
         return [doc for chunk in results for doc in chunk]
 
     async def verify(self, document: Any, resolver: Any, *, purpose: str = "assertionMethod", challenge: str | None = None,
@@ -66,8 +82,7 @@ class DocumentSigner:
         args = (document, keys, purpose, challenge, domain, now)
         if all(p.get("cryptosuite") in INLINE_SUITES for p in proofs):
             return _verify_with_keys(*args)
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor(), _verify_with_keys, *args)
+        return await self._run(_verify_with_keys, *args)
 
 
 def _proof_list(document: Any) -> list[dict[str, Any]]:

@@ -92,3 +92,19 @@ async def test_extra_check_exception_fails_closed(signer, credential):
     result = await verifier.verify(await signer.sign(doc, key, suite="eddsa-jcs-2022"))
     assert not result.verified
     assert result.failures[-1].reason == "check_error"
+
+
+async def test_a_dead_worker_is_a_clean_error_and_the_pool_recovers(signer, credential):
+    import os
+    import signal
+
+    from node.crypto.signer import WorkerCrashed
+
+    key = KeyPair.generate()
+    await signer.sign(credential, key)  # start the pool
+    for pid in list(signer._pool._processes):
+        os.kill(pid, signal.SIGKILL)
+    with pytest.raises(WorkerCrashed):
+        for _ in range(3):  # the pool notices the death on the next submission
+            await signer.sign(credential, key)
+    assert (await signer.sign(credential, key))["proof"][0]["cryptosuite"] == "eddsa-rdfc-2022"

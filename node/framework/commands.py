@@ -66,6 +66,9 @@ def register(cli: CommandLine) -> None:
     verify = sub("verify", "Verify a signed framework publication (proof, issuer, schema, complete and approved mapping).", cmd_verify)
     verify.add_argument("file")
 
+    accept = sub("accept", "Verify a peer's signed framework publication and store it verbatim, so resolve can follow it.", cmd_accept)
+    accept.add_argument("file")
+
     resolve = sub("resolve", "What level of another framework does a level or qualification correspond to? Follows published mappings.",
                   cmd_resolve)
     resolve.add_argument("--from", dest="source", required=True, metavar="FRAMEWORK_ID:CODE",
@@ -191,6 +194,18 @@ async def cmd_verify(args: argparse.Namespace) -> int:
         result = await service.verify(document, services.resolver)
     print_json({"verified": result.verified, "checks": [c.to_json() for c in result.checks]})
     return 0 if result.verified else 1
+
+
+async def cmd_accept(args: argparse.Namespace) -> int:
+    from node.framework.wiring import peer_publications
+
+    try:
+        body = Path(args.file).read_bytes()
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {args.file}: {exc.strerror}") from None
+    async with _service(args) as (_, services):
+        print_json(await peer_publications(services).accept(body, services.resolver))
+    return 0
 
 
 async def cmd_resolve(args: argparse.Namespace) -> int:

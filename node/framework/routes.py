@@ -15,7 +15,7 @@ from node.errors import InvalidInput, NotFound
 from node.http.auth import require_role
 from node.http.io import document_response, read_json
 from node.http.keys import SERVICES
-from node.framework.wiring import framework_service
+from node.framework.wiring import framework_service, peer_publications
 
 routes = web.RouteTableDef()
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
@@ -162,6 +162,17 @@ async def import_file(request: web.Request) -> web.Response:
     return web.json_response(summary, status=201 if summary["status"] != "unchanged" else 200)
 
 
+@routes.post("/framework/publications")
+async def accept_publication(request: web.Request) -> web.Response:
+    """A peer's signed framework publication: verified (fail closed), then stored verbatim."""
+    await require_role(request, "ministry")
+    if request.content_length and request.content_length > MAX_IMPORT_BYTES:
+        raise InvalidInput("the publication is larger than 20 MiB")
+    services = request.app[SERVICES]
+    summary = await peer_publications(services).accept(await request.read(), services.resolver)
+    return web.json_response(summary, status=201 if summary["status"] == "accepted" else 200)
+
+
 @routes.post("/framework/{framework_id}/mappings")
 async def map_row(request: web.Request) -> web.Response:
     """Body: {"target": "rqf", "from": {"level": "3"}, "to": "3", "relation", "rationale", "evidence"?, "author"?}."""
@@ -232,6 +243,10 @@ OPENAPI: dict[str, Any] = {
     "/framework/import": _post("Import a framework, qualifications and mappings (JSON document or text/csv), all or nothing (ministry)",
                                responses={"201": {"description": "imported"}, "200": {"description": "unchanged"},
                                           "422": {"description": "errors by JSON path or CSV line; nothing imported"}}),
+    "/framework/publications": _post("Accept a peer's signed framework publication: verified, then stored verbatim (ministry)",
+                                     responses={"201": {"description": "accepted"}, "200": {"description": "already stored"},
+                                                "409": {"description": "conflicts with what is stored"},
+                                                "422": {"description": "does not verify; nothing stored"}}),
     "/framework/verify": {"post": {"summary": "Verify a signed framework publication", "tags": ["framework"],
                                    "requestBody": {"content": _JSON}, "responses": {"200": {"description": "{verified, checks}"}}}},
     "/framework/{framework_id}": _get("A framework version (?version=) with levels and qualifications", _F),

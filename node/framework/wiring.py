@@ -14,3 +14,10 @@ def framework_service(services: Any) -> FrameworkService:
         return await ministry_key(services, jurisdiction)
 
     return FrameworkService(services.uow, services.clock, services.signer, key_for, base_url=services.settings.base_url or "")
+
+
+def peer_publications(services: Any):
+    """Accepting peers' signed framework publications, verified by this node's framework checks."""
+    from node.framework.peers import PeerPublications
+
+    return PeerPublications(services.uow, services.clock, framework_service(services).verify)

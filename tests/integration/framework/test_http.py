@@ -97,3 +97,18 @@ async def test_every_framework_route_is_in_the_openapi_document(client):
 
     for route in routes:
         assert route.path in OPENAPI and route.method.lower() in OPENAPI[route.path], route.path
+
+
+async def test_accepting_a_peers_publication_over_http(client, auth_headers, services):
+    """Sign co-mnc as Colombia's ministry hosted here, drop it, and post the bytes back as a peer would."""
+    from node.framework.seed import seed_demo
+
+    ministry = await auth_headers("ministry", actor="MINTRAB GT")
+    await seed_demo(services)
+    body = await (await client.get("/framework/co-mnc/publication")).read()
+    assert (await client.post("/framework/publications", data=body, headers={"Content-Type": "application/json"})).status == 401
+    again = await client.post("/framework/publications", data=body, headers={**ministry, "Content-Type": "application/json"})
+    assert again.status == 200 and (await again.json())["status"] == "unchanged"
+    tampered = body.replace(b'"relation": "exact"', b'"relation": "close"', 1)
+    refused = await client.post("/framework/publications", data=tampered, headers={**ministry, "Content-Type": "application/json"})
+    assert refused.status == 422 and refused.content_type == PROBLEM

@@ -173,3 +173,83 @@ async def test_rows_carried_into_a_new_framework_version_must_still_fit(fw, load
     await service.import_text(json.dumps(doc), "json")
     with pytest.raises(ValidationFailed, match="unknown level 5 in gt-mnc@2026.1"):
         await service.map("gt-mnc", "rqf", row(1, 1))
+
+
+
+@pytest.fixture
+async def peer_store(db_url, clock, fw):
+    """PeerPublications over the same database, and a way to forget a framework (as if never seen here)."""
+    from sqlalchemy import delete
+
+    from node.db.engine import make_engine, make_session_factory
+    from node.db.uow import UnitOfWork
+    from node.framework import repository as repo
+    from node.framework.orm import FrameworkPublicationRow, FrameworkVersionRow, MappingVersionRow
+    from node.framework.peers import PeerPublications
+    from node.settings import normalise_database_url
+
+    engine = make_engine(normalise_database_url(db_url))
+    factory = make_session_factory(engine)
+
+    async def forget(framework_id):
+        async with UnitOfWork(factory) as uow:
+            pks = [m.id for m in await repo.mapping_rows(uow.session, framework_id)]
+            await uow.session.execute(delete(FrameworkPublicationRow).where(FrameworkPublicationRow.mapping_pk.in_(pks)))
+            await uow.session.execute(delete(MappingVersionRow).where(MappingVersionRow.framework_id == framework_id))
+            await uow.session.execute(delete(FrameworkVersionRow).where(FrameworkVersionRow.framework_id == framework_id))
+            await uow.commit()
+
+    try:
+        yield PeerPublications(lambda: UnitOfWork(factory), clock, fw[0].verify), forget
+    finally:
+        await engine.dispose()
+
+
+async def test_a_peers_publication_is_verified_then_stored_verbatim(fw, load, peer_store, clock):
+    """co-mnc is published (as by Colombia's node), forgotten here, then accepted back from its bytes."""
+    from node.crypto.did import DidResolver
+    from node.crypto.signer import DocumentSigner
+    from node.framework.publication import sign_publication
+
+    service, keys = fw
+    peers, forget = peer_store
+    await load("rqf-2026.1-draft", GT, "seed/co-mnc")
+    body = (await service.publish("co-mnc")).body
+    await service.publish("gt-mnc")
+    await forget("co-mnc")
+    with pytest.raises(NotFound):
+        await service.resolve("gt-mnc:GT-CON-ALB-2", "co-mnc")
+
+    tampered = json.loads(body)
+    tampered["credentialSubject"]["mapping"]["rows"][0]["to"] = "2"
+    with pytest.raises(ValidationFailed, match="does not verify"):
+        await peers.accept(json.dumps(tampered).encode(), keys.resolver())
+    with pytest.raises(ValidationFailed):
+        await peers.accept(body, DidResolver(documents={}))  # unknown signer: refused
+    assert [f["id"] for f in await service.frameworks()] == ["gt-mnc", "rqf"]  # nothing stored
+
+    accepted = await peers.accept(body, keys.resolver())
+    assert accepted["status"] == "accepted" and accepted["issuer"] == keys.keys["CO"].controller
+    assert (await peers.accept(body, keys.resolver()))["status"] == "unchanged"
+    assert (await service.publication("co-mnc")).body == body  # verbatim
+    assert (await service.resolve("gt-mnc:GT-CON-ALB-2", "co-mnc"))["results"][0]["level"] == "2"
+
+    # Another issuer cannot take co-mnc over; a peer cannot replace a framework maintained here.
+    other = json.loads(body)
+    del other["proof"]
+    other["issuer"] = (await keys("PE")).controller
+    other["credentialSubject"]["mapping"]["version"] = 2
+    signer = DocumentSigner(workers=1)
+    try:
+        signed = await sign_publication(signer, other, await keys("PE"), clock.now())
+        await service.map("gt-mnc", "rqf", row(5, 5, author="Rosa"))  # gt-mnc now has a local draft
+        gt = json.loads((await service.publication("gt-mnc")).body)
+        del gt["proof"]
+        gt["issuer"] = (await keys("PE")).controller
+        gt_signed = await sign_publication(signer, gt, await keys("PE"), clock.now())
+    finally:
+        signer.close()
+    with pytest.raises(Conflict, match="refusing a publication by"):
+        await peers.accept(json.dumps(signed).encode(), keys.resolver())
+    with pytest.raises(Conflict, match="maintained on this node"):
+        await peers.accept(json.dumps(gt_signed).encode(), keys.resolver())

@@ -8,6 +8,7 @@ asking this node anything else. Building is pure; signing and verifying go throu
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import datetime
 from pathlib import Path
@@ -63,8 +64,13 @@ def serialise(document: dict[str, Any]) -> bytes:
     return json.dumps(document, indent=2, ensure_ascii=False).encode("utf-8")
 
 
+@functools.lru_cache(maxsize=1)
+def _schema_text() -> str:
+    return SCHEMA_PATH.read_text(encoding="utf-8")
+
+
 def load_schema() -> dict[str, Any]:
-    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return json.loads(_schema_text())  # a fresh dict each time: callers may not share a mutable schema
 
 
 def content_checks(document: dict[str, Any]) -> list[Check]:

@@ -13,7 +13,7 @@ from typing import Any
 from node.errors import Conflict
 from node.issuance.orm import StatusListRow
 from node.issuance.repository import IssuanceRepository
-from node.issuance.status_list import LIST_SIZE, PURPOSES, Bitstring, list_credential, permute, status_entry
+from node.issuance.status_list import LIST_SIZE, MESSAGE, Bitstring, list_credential, message_entry, permute, width
 
 LIST_SUITE = "eddsa-rdfc-2022"
 
@@ -26,16 +26,13 @@ def serialise(document: dict[str, Any]) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class Allocation:
-    revocation_list: str
-    revocation_index: int
-    suspension_list: str
-    suspension_index: int
+    """A credential's entry: one index in one "message" list (2 bits: revoked, suspended)."""
 
-    def entries(self, base_url: str) -> list[dict[str, Any]]:
-        return [
-            status_entry(list_url(base_url, self.revocation_list), "revocation", self.revocation_index),
-            status_entry(list_url(base_url, self.suspension_list), "suspension", self.suspension_index),
-        ]
+    list_id: str
+    index: int
+
+    def entry(self, base_url: str) -> dict[str, Any]:
+        return message_entry(list_url(base_url, self.list_id), self.index)
 
 
 def list_url(base_url: str, list_id: str) -> str:
@@ -50,31 +47,28 @@ class StatusLists:
 
     async def allocate(self, repo: IssuanceRepository, institution: str, issuer_did: str, key, count: int,
                        now: datetime) -> list[Allocation]:
-        """`count` fresh (revocation, suspension) entries; a full list is closed and a new one opened."""
-        picked: dict[str, list[tuple[str, int]]] = {}
-        for purpose in PURPOSES:
-            out: list[tuple[str, int]] = []
-            attempts = 0
-            while len(out) < count:
-                row = await repo.open_status_list(institution, purpose)
-                if row is None:
-                    row = await self._create(repo, institution, issuer_did, purpose, key, now)
-                seen = row.next_slot
-                take = min(count - len(out), row.size - seen)
-                if not await repo.claim_slots(row.id, seen, take):
-                    attempts += 1  # another transaction took these slots first: read the counter again
-                    if attempts > 50:
-                        raise Conflict("status list allocation is contended; try again")
-                    continue
-                perm_key = bytes.fromhex(row.permutation_key)
-                out.extend((row.id, permute(perm_key, slot, row.size)) for slot in range(seen, seen + take))
-            picked[purpose] = out
-        return [Allocation(r[0], r[1], s[0], s[1]) for r, s in zip(picked["revocation"], picked["suspension"])]
+        """`count` fresh entries in the institution's open "message" list; a full list is closed and a new one opened."""
+        out: list[Allocation] = []
+        attempts = 0
+        while len(out) < count:
+            row = await repo.open_status_list(institution, MESSAGE)
+            if row is None:
+                row = await self._create(repo, institution, issuer_did, MESSAGE, key, now)
+            seen = row.next_slot
+            take = min(count - len(out), row.size - seen)
+            if not await repo.claim_slots(row.id, seen, take):
+                attempts += 1  # another transaction took these slots first: read the counter again
+                if attempts > 50:
+                    raise Conflict("status list allocation is contended; try again")
+                continue
+            perm_key = bytes.fromhex(row.permutation_key)
+            out.extend(Allocation(row.id, permute(perm_key, slot, row.size)) for slot in range(seen, seen + take))
+        return out
 
     async def _create(self, repo: IssuanceRepository, institution: str, issuer_did: str, purpose: str, key,
                       now: datetime) -> StatusListRow:
         list_id = uuid.uuid4().hex
-        bits = Bitstring(self._size)
+        bits = Bitstring(self._size * width(purpose))  # `size` counts entries; each is width(purpose) bits
         text, digest = await self._sign(list_id, issuer_did, purpose, bits, key, now)
         row = StatusListRow(
             id=list_id, institution=institution, purpose=purpose, size=self._size, next_slot=0,
@@ -85,21 +79,31 @@ class StatusLists:
         await repo.flush()
         return row
 
-    async def set_bit(self, repo: IssuanceRepository, list_id: str, index: int, value: bool, issuer_did: str, key,
-                      now: datetime) -> None:
-        """Flip one entry and re-sign the list, so the next fetch by any verifier sees the change.
-        The write is a compare-and-set on the list's version: a concurrent change to another entry of
-        the same list makes us re-read and re-apply, never overwrite it."""
+    async def change_value(self, repo: IssuanceRepository, list_id: str, index: int, issuer_did: str, key,
+                           now: datetime, *, set_bits: int = 0, clear_bits: int = 0) -> int:
+        """Set and clear bits of one entry (value = value | set_bits & ~clear_bits) and re-sign the list,
+        so the next fetch by any verifier sees the change; answers the new value. The write is a
+        compare-and-set on the list's version: a concurrent change to another entry of the same list
+        makes us re-read and re-apply, never overwrite it."""
         for _attempt in range(50):
             row = await repo.status_list(list_id, for_update=True)
-            bits = Bitstring(row.size, row.bits)
-            if bits.get(index) == value:
-                return
-            bits.set(index, value)
+            size = width(row.purpose)
+            bits = Bitstring(row.size * size, row.bits)
+            old = bits.get_value(index, size)
+            new = (old | set_bits) & ~clear_bits & ((1 << size) - 1)
+            if new == old:
+                return old
+            bits.set_value(index, new, size)
             text, digest = await self._sign(row.id, issuer_did, row.purpose, bits, key, now)
             if await repo.replace_list_document(row.id, row.version, bits=bits.to_bytes(), document=text, digest=digest, now=now):
-                return
+                return new
         raise Conflict(f"status list {list_id} is changing too fast; try again")
+
+    async def set_bit(self, repo: IssuanceRepository, list_id: str, index: int, value: bool, issuer_did: str, key,
+                      now: datetime) -> None:
+        """Flip one entry of a single-bit list (credentials issued before "message" lists)."""
+        await self.change_value(repo, list_id, index, issuer_did, key, now,
+                                set_bits=1 if value else 0, clear_bits=0 if value else 1)
 
     async def _sign(self, list_id: str, issuer_did: str, purpose: str, bits: Bitstring, key, now: datetime) -> tuple[str, str]:
         unsigned = list_credential(list_url(self._base_url, list_id), issuer_did, purpose, bits, now)

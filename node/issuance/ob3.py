@@ -131,7 +131,7 @@ def build_credential(
     recipient: Recipient,
     credential_id: str,
     issued_at: datetime,
-    status_entries: Sequence[Mapping[str, Any]],
+    credential_status: Mapping[str, Any] | None,
     base_url: str,
     extras: Mapping[str, str] | None = None,
     puente_terms: bool = False,
@@ -163,6 +163,8 @@ def build_credential(
     credential["credentialSubject"] = subject
     if evidence:
         credential["evidence"] = [dict(e) for e in evidence]
-    if status_entries:
-        credential["credentialStatus"] = [dict(e) for e in status_entries]
+    if credential_status:
+        # One object: the OB 3.0 schema allows a single credentialStatus (revocation and suspension
+        # share one 2-bit "message" entry, see node.issuance.status_list).
+        credential["credentialStatus"] = dict(credential_status)
     return credential

@@ -34,7 +34,9 @@ class TemplateRow(Base):
 
 
 class StatusListRow(Base):
-    """One Bitstring Status List of one institution for one purpose; `next_slot` counts allocations."""
+    """One Bitstring Status List of one institution for one purpose; `size` counts entries and `next_slot`
+    allocations. New lists have purpose "message" (2 bits per entry: revoked, suspended); lists of purpose
+    "revocation"/"suspension" (1 bit per entry) serve credentials issued before."""
 
     __tablename__ = "issuance_status_lists"
     __table_args__ = (Index("ix_issuance_status_lists_institution_purpose", "institution", "purpose"),)
@@ -57,6 +59,7 @@ class CredentialRow(Base):
     __table_args__ = (
         UniqueConstraint("revocation_list", "revocation_index"),
         UniqueConstraint("suspension_list", "suspension_index"),
+        UniqueConstraint("status_list", "status_index"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the uuid at the end of the credential id
@@ -71,10 +74,14 @@ class CredentialRow(Base):
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
     valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     state: Mapped[str] = mapped_column(String(20), default="active")
-    revocation_list: Mapped[str] = mapped_column(ForeignKey("issuance_status_lists.id"))
-    revocation_index: Mapped[int] = mapped_column(Integer)
-    suspension_list: Mapped[str] = mapped_column(ForeignKey("issuance_status_lists.id"))
-    suspension_index: Mapped[int] = mapped_column(Integer)
+    # The credential's one status entry: an index in a "message" list (migration 0005).
+    status_list: Mapped[str | None] = mapped_column(ForeignKey("issuance_status_lists.id"))
+    status_index: Mapped[int | None] = mapped_column(Integer)
+    # Credentials issued before 0005 carry two single-bit entries instead; new rows leave these empty.
+    revocation_list: Mapped[str | None] = mapped_column(ForeignKey("issuance_status_lists.id"))
+    revocation_index: Mapped[int | None] = mapped_column(Integer)
+    suspension_list: Mapped[str | None] = mapped_column(ForeignKey("issuance_status_lists.id"))
+    suspension_index: Mapped[int | None] = mapped_column(Integer)
 
 
 class StatusEventRow(Base):

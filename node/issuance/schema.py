@@ -1,5 +1,9 @@
 """JSON Schema validation of what the issuer publishes (bundled schemas; never fetched).
 
+`ob_v3p0_achievementcredential.json` is 1EdTech's OB 3.0 AchievementCredential schema, unmodified (a
+test compares it byte for byte with the conformance copy): Puente credentials fit it as published, with
+a single `credentialStatus` object.
+
 `schema_errors` is the authoritative check (jsonschema, draft 2019-09, as the schemas declare).
 `is_valid_fast` guards the batch hot path: the same schema compiled to Python code by fastjsonschema
 (20x faster). It compiles as draft-07, which is exact for these schemas because they use no keyword

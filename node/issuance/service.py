@@ -33,15 +33,23 @@ from node.issuance.model import (
 from node.issuance.orm import CredentialRow, InstitutionRow, StatusEventRow, TemplateRow
 from node.issuance.repository import IssuanceRepository
 from node.issuance.schema import first_error
+from node.issuance.status_list import REVOKED_BIT, SUSPENDED_BIT
 
 DEFAULT_SUITE = "eddsa-rdfc-2022"
 SUITES = ("eddsa-rdfc-2022", "eddsa-jcs-2022")
 
-# action -> (states it may start from, state it leads to, bit changes as (purpose, value))
+# action -> (states it may start from, state it leads to, bits of the 2-bit status value to set, to clear).
+# The revoked bit is never cleared: revocation is permanent, and revoked wins over suspended.
 TRANSITIONS = {
-    "revoke": ({ACTIVE, SUSPENDED}, REVOKED, (("revocation", True), ("suspension", False))),
-    "suspend": ({ACTIVE}, SUSPENDED, (("suspension", True),)),
-    "unsuspend": ({SUSPENDED}, ACTIVE, (("suspension", False),)),
+    "revoke": ({ACTIVE, SUSPENDED}, REVOKED, REVOKED_BIT, SUSPENDED_BIT),
+    "suspend": ({ACTIVE}, SUSPENDED, SUSPENDED_BIT, 0),
+    "unsuspend": ({SUSPENDED}, ACTIVE, 0, SUSPENDED_BIT),
+}
+# The same changes on the two single-bit lists of credentials issued before "message" lists: (purpose, value).
+LEGACY_BIT_CHANGES = {
+    "revoke": (("revocation", True), ("suspension", False)),
+    "suspend": (("suspension", True),),
+    "unsuspend": (("suspension", False),),
 }
 
 
@@ -220,8 +228,7 @@ class IssuanceService:
                 id=credential_uuid, uri=document["id"], institution=institution.slug, template_id=template.id,
                 idempotency_key=request.idempotency_key(), batch_id=batch_id, line=line, document=text, digest=digest,
                 issued_at=now, valid_until=valid_until, state=ACTIVE,
-                revocation_list=allocation.revocation_list, revocation_index=allocation.revocation_index,
-                suspension_list=allocation.suspension_list, suspension_index=allocation.suspension_index,
+                status_list=allocation.list_id, status_index=allocation.index,
             ))
             issued.append(IssuedCredential(credential_uuid, document["id"], text, line))
         await repo.flush()
@@ -233,7 +240,7 @@ class IssuanceService:
         return ob3.build_credential(
             template=template, institution=institution, recipient=recipient,
             credential_id=ob3.credential_url(self.base_url, credential_uuid), issued_at=now,
-            status_entries=allocation.entries(self.base_url), base_url=self.base_url, extras=request.extras,
+            credential_status=allocation.entry(self.base_url), base_url=self.base_url, extras=request.extras,
             puente_terms=self.puente_terms, evidence=request.evidence,
         )
 
@@ -267,7 +274,7 @@ class IssuanceService:
             raise InvalidInput(f"unknown status action {action!r}; use revoke, suspend or unsuspend")
         if action == "revoke" and not (reason and reason.strip()):
             raise InvalidInput("a revocation needs a reason")
-        allowed_from, target, bit_changes = TRANSITIONS[action]
+        allowed_from, target, set_bits, clear_bits = TRANSITIONS[action]
         async with self.uow() as uow:
             repo = IssuanceRepository(uow.session)
             row = await repo.credential(credential_id, for_update=True)
@@ -276,9 +283,13 @@ class IssuanceService:
             institution = await repo.institution(row.institution)
             key = await self.keystore.signing_key(institution.did)
             now = self.clock.now()
-            for purpose, value in bit_changes:
-                list_id, index = (row.revocation_list, row.revocation_index) if purpose == "revocation" else (row.suspension_list, row.suspension_index)
-                await self.lists.set_bit(repo, list_id, index, value, institution.did, key, now)
+            if row.status_list is not None:
+                await self.lists.change_value(repo, row.status_list, row.status_index, institution.did, key, now,
+                                              set_bits=set_bits, clear_bits=clear_bits)
+            else:  # issued before "message" lists: one bit in each of two single-purpose lists
+                for purpose, value in LEGACY_BIT_CHANGES[action]:
+                    list_id, index = (row.revocation_list, row.revocation_index) if purpose == "revocation" else (row.suspension_list, row.suspension_index)
+                    await self.lists.set_bit(repo, list_id, index, value, institution.did, key, now)
             if not await repo.change_credential_state(row.id, row.state, target):
                 raise Conflict(f"the credential changed while it was being {target}; look at its status and try again")
             repo.add(StatusEventRow(credential_id=row.id, action=action, reason=(reason or "").strip() or None, at=now))

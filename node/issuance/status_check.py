@@ -5,6 +5,12 @@ This node's own lists are read from its database (always current); anyone else's
 HTTP and must be signed by the credential's issuer. Fails closed: an entry of an unknown type, a list
 that cannot be fetched, verified or decoded, or a mismatch between entry and list is a failed check,
 never a pass.
+
+A Puente credential has one "message" entry (statusSize 2): its value is mapped through the entry's
+own `statusMessage` ("valid", "revoked", "suspended"); a malformed statusMessage or statusSize, or a
+value whose message is none of those, fails closed (`invalid_status_entry`, `unknown_status`).
+Single-purpose entries ("revocation", "suspension"; earlier credentials, the W3C examples) are read as
+one bit. Either way a set status is a failed `status` check with reason "revoked" or "suspended".
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ from datetime import datetime
 from typing import Any, Awaitable, Callable, Sequence
 
 from node.clock import parse_datetime
+from node.issuance.status_list import (MESSAGE, REVOKED, SUSPENDED, StatusEntryError, entry_verdict, read_value,
+                                       status_messages)
 from node.verification import Check
 
 CHECK = "status"
@@ -74,15 +82,18 @@ class StatusCheck:
                 return [Check(CHECK, False, "status_error", f"{type(exc).__name__}: {exc}")]
         if not verdicts:
             return [Check(CHECK, False, "invalid_status_entry", "credentialStatus is empty")]
-        flagged = [(purpose, index) for purpose, index, is_set in verdicts if is_set]
+        flagged = [(verdict, purpose, index, value) for purpose, index, value, verdict in verdicts if verdict]
         if not flagged:
-            return [Check(CHECK, True, detail=", ".join(f"{p}: not set" for p, _, _ in verdicts))]
-        purposes = {p for p, _ in flagged}
-        reason = "revoked" if "revocation" in purposes else "suspended" if "suspension" in purposes else "status_set"
-        return [Check(CHECK, False, reason, "; ".join(f"{p} bit {i} is set" for p, i in flagged))]
+            return [Check(CHECK, True, detail=", ".join(f"{p} [{i}]: {hex(v) if p == MESSAGE else 'not set'}"
+                                                         for p, i, v, _ in verdicts))]
+        found = {verdict for verdict, *_ in flagged}
+        reason = REVOKED if REVOKED in found else SUSPENDED if SUSPENDED in found else "status_set"
+        return [Check(CHECK, False, reason, "; ".join(
+            f"{p} entry {i} is {hex(v)} ({verdict})" if p == MESSAGE else f"{p} bit {i} is set"
+            for verdict, p, i, v in flagged))]
 
-    async def _entry(self, credential: dict[str, Any], entry: Any, now: datetime) -> tuple[str, int, bool]:
-        from node.issuance.status_list import read_status
+    async def _entry(self, credential: dict[str, Any], entry: Any, now: datetime) -> tuple[str, int, int, str | None]:
+        """(purpose, index, value read, verdict: None | "revoked" | "suspended" | another purpose)."""
 
         if not isinstance(entry, dict) or entry.get("type") != "BitstringStatusListEntry":
             kind = entry.get("type") if isinstance(entry, dict) else type(entry).__name__
@@ -90,15 +101,28 @@ class StatusCheck:
         url = entry.get("statusListCredential")
         if not isinstance(url, str):
             raise StatusUnavailable("invalid_status_entry", "status entry has no statusListCredential")
+        try:
+            status_messages(entry)  # a malformed statusSize/statusMessage is refused before any fetch
+            index = int(entry.get("statusListIndex"))
+        except StatusEntryError as exc:
+            raise StatusUnavailable(exc.reason, exc.detail) from None
+        except (TypeError, ValueError):
+            raise StatusUnavailable("invalid_status_entry", "statusListIndex is not a whole number") from None
         if self._own_prefix and self._own_list_doc and url.startswith(self._own_prefix):
             listing = await self._own_list(url)
         else:
             listing = await self._remote_list(credential, url, now)
         try:
-            is_set = read_status(listing, entry)
+            value = read_value(listing, entry)
+        except StatusEntryError as exc:
+            raise StatusUnavailable(exc.reason, exc.detail) from None
         except Exception as exc:
             raise StatusUnavailable("invalid_status_list", getattr(exc, "detail", str(exc))) from None
-        return str(entry.get("statusPurpose")), int(entry["statusListIndex"]), is_set
+        try:
+            verdict = entry_verdict(entry, value)
+        except StatusEntryError as exc:
+            raise StatusUnavailable(exc.reason, exc.detail) from None
+        return str(entry.get("statusPurpose")), index, value, verdict
 
     async def _own_list(self, url: str) -> dict[str, Any]:
         from node.errors import NotFound

@@ -1,5 +1,12 @@
 """Bitstring Status List (W3C): the bitstring, its encoding, index allocation and the list credential.
 
+Puente credentials carry ONE `credentialStatus` entry (the OB 3.0 schema allows a single object), with
+`statusPurpose` "message" and `statusSize` 2: entry i of a list is the 2-bit value at bits [2i, 2i+2),
+most significant bit first. Bit 0x1 means revoked (permanent), bit 0x2 suspended (reversible); revoked
+wins, so 0x3 also reads "revoked". The entry's `statusMessage` spells that out for any verifier.
+Single-bit lists (purposes "revocation", "suspension", as older Puente credentials and the W3C
+examples use) are still read.
+
 Pure. Indexes are allocated by a keyed pseudo-random permutation of [0, size): slot n of a list maps
 to `permute(key, n)`. A counter per list then gives indexes that look random to an observer (so a
 list does not leak issuance order or volume) and can never collide, without a retry loop.
@@ -17,8 +24,16 @@ from typing import Any
 from node.clock import isoformat_z
 from node.errors import InvalidInput
 
-LIST_SIZE = 131_072  # 2**17 bits = 16 KiB: the spec's minimum, for herd privacy
-PURPOSES = ("revocation", "suspension")
+LIST_SIZE = 131_072  # entries per list: the spec's minimum (2**17), for herd privacy
+MESSAGE = "message"
+PURPOSES = ("revocation", "suspension")  # single-bit lists of earlier Puente credentials
+LIST_PURPOSES = (MESSAGE, *PURPOSES)
+STATUS_SIZE = 2  # bits per entry of a "message" list
+REVOKED_BIT = 0x1
+SUSPENDED_BIT = 0x2
+VALID, REVOKED, SUSPENDED = "valid", "revoked", "suspended"
+# value -> message, for every value a 2-bit entry can hold (the spec wants all 2**statusSize of them)
+STATUS_MESSAGES = {0x0: VALID, REVOKED_BIT: REVOKED, SUSPENDED_BIT: SUSPENDED, REVOKED_BIT | SUSPENDED_BIT: REVOKED}
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 
 
@@ -48,6 +63,30 @@ class Bitstring:
             self._bytes[byte] |= 1 << bit
         else:
             self._bytes[byte] &= ~(1 << bit) & 0xFF
+
+    def get_value(self, index: int, width: int = 1) -> int:
+        """The `width`-bit value of entry `index` (bits [index*width, index*width + width), MSB first)."""
+        self._check_entry(index, width)
+        value = 0
+        for bit in range(index * width, index * width + width):
+            value = value << 1 | self.get(bit)
+        return value
+
+    def set_value(self, index: int, value: int, width: int = 1) -> None:
+        self._check_entry(index, width)
+        if not 0 <= value < 1 << width:
+            raise InvalidInput(f"status value {value} does not fit in {width} bit(s)")
+        for offset in range(width):
+            self.set(index * width + offset, bool(value >> (width - 1 - offset) & 1))
+
+    def entries(self, width: int = 1) -> int:
+        return self.size // width
+
+    def _check_entry(self, index: int, width: int) -> None:
+        if not isinstance(width, int) or width < 1:
+            raise InvalidInput(f"statusSize must be a positive whole number, not {width!r}")
+        if not 0 <= index < self.size // width:
+            raise InvalidInput(f"status index {index} is outside the list (0..{self.size // width - 1})")
 
     def count(self) -> int:
         return sum(bin(b).count("1") for b in self._bytes)
@@ -101,8 +140,13 @@ def permute(key: bytes, slot: int, size: int = LIST_SIZE) -> int:
 # Documents
 
 
+def width(purpose: str) -> int:
+    """Bits per entry of one of our lists: 2 for "message" lists, 1 for the older single-purpose ones."""
+    return STATUS_SIZE if purpose == MESSAGE else 1
+
+
 def status_entry(list_url: str, purpose: str, index: int) -> dict[str, Any]:
-    """The `credentialStatus` entry a credential carries for one list."""
+    """A single-bit `credentialStatus` entry (purpose "revocation" or "suspension"), as earlier credentials carry."""
     return {
         "id": f"{list_url}#{index}",
         "type": "BitstringStatusListEntry",
@@ -112,10 +156,23 @@ def status_entry(list_url: str, purpose: str, index: int) -> dict[str, Any]:
     }
 
 
+def message_entry(list_url: str, index: int) -> dict[str, Any]:
+    """The one `credentialStatus` entry a Puente credential carries: a 2-bit "message" entry."""
+    return {
+        "id": f"{list_url}#{index}",
+        "type": "BitstringStatusListEntry",
+        "statusPurpose": MESSAGE,
+        "statusSize": STATUS_SIZE,
+        "statusMessage": [{"status": hex(value), "message": message} for value, message in sorted(STATUS_MESSAGES.items())],
+        "statusListIndex": str(index),
+        "statusListCredential": list_url,
+    }
+
+
 def list_credential(list_url: str, issuer: str, purpose: str, bits: Bitstring, valid_from: datetime) -> dict[str, Any]:
     """The unsigned BitstringStatusListCredential for one list."""
-    if purpose not in PURPOSES:
-        raise InvalidInput(f"status purpose must be one of {PURPOSES}")
+    if purpose not in LIST_PURPOSES:
+        raise InvalidInput(f"status purpose must be one of {LIST_PURPOSES}")
     return {
         "@context": [VC_CONTEXT],
         "id": list_url,
@@ -131,8 +188,57 @@ def list_credential(list_url: str, issuer: str, purpose: str, bits: Bitstring, v
     }
 
 
-def read_status(list_document: dict[str, Any], entry: dict[str, Any]) -> bool:
-    """Whether the entry's bit is set in the given list credential. Mismatches are errors, not 'unset'."""
+class StatusEntryError(InvalidInput):
+    """A status entry or list that cannot be read; `reason` is the verification check's typed reason."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+
+
+def entry_status_size(entry: dict[str, Any]) -> int:
+    """The entry's statusSize (default 1); anything but a positive whole number is refused."""
+    size = entry.get("statusSize", 1)
+    if isinstance(size, str) and size.isdigit():
+        size = int(size)
+    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= 8:
+        raise StatusEntryError("invalid_status_entry", f"statusSize must be a whole number from 1 to 8, not {size!r}")
+    return size
+
+
+def status_messages(entry: dict[str, Any]) -> dict[int, str] | None:
+    """The entry's statusMessage as {value: message}; None when it has none. It must name each of the
+    2**statusSize values exactly once (as the spec requires), or the entry is refused."""
+    size = entry_status_size(entry)
+    listed = entry.get("statusMessage")
+    if listed is None:
+        if size > 1 or entry.get("statusPurpose") == MESSAGE:
+            raise StatusEntryError("invalid_status_entry", "a message entry (or statusSize > 1) needs a statusMessage")
+        return None
+    if not isinstance(listed, list) or len(listed) != 1 << size:
+        count = len(listed) if isinstance(listed, list) else type(listed).__name__
+        raise StatusEntryError("invalid_status_entry",
+                               f"statusMessage must have 2**statusSize = {1 << size} entries, not {count}")
+    out: dict[int, str] = {}
+    for item in listed:
+        status = item.get("status") if isinstance(item, dict) else None
+        message = item.get("message") if isinstance(item, dict) else None
+        try:
+            if not isinstance(status, str) or not status.lower().startswith("0x"):
+                raise ValueError
+            value = int(status, 16)
+        except ValueError:
+            raise StatusEntryError("invalid_status_entry", f"statusMessage status {status!r} is not a 0x hex value") from None
+        if not isinstance(message, str) or value in out or not 0 <= value < 1 << size:
+            raise StatusEntryError("invalid_status_entry",
+                                   f"statusMessage entry for {status!r} is repeated, out of range or has no message")
+        out[value] = message
+    return out
+
+
+def read_value(list_document: dict[str, Any], entry: dict[str, Any]) -> int:
+    """The entry's statusSize-bit value in the given list credential. Mismatches are errors, not 'unset'."""
+    status_messages(entry)  # statusSize and statusMessage must be well-formed before anything is read
     subject = list_document.get("credentialSubject")
     if isinstance(subject, list) and len(subject) == 1:
         subject = subject[0]
@@ -144,8 +250,41 @@ def read_status(list_document: dict[str, Any], entry: dict[str, Any]) -> bool:
     purposes = purposes if isinstance(purposes, list) else [purposes]
     if entry.get("statusPurpose") not in purposes:
         raise InvalidInput(f"status list purpose {purposes} does not match the entry's {entry.get('statusPurpose')!r}")
+    size = entry_status_size(entry)
+    if "statusSize" in subject and subject.get("statusSize") != size:
+        raise StatusEntryError("invalid_status_list", f"the list's statusSize {subject.get('statusSize')!r} is not the entry's {size}")
     try:
         index = int(entry.get("statusListIndex"))
     except (TypeError, ValueError):
         raise InvalidInput("statusListIndex is not a whole number") from None
-    return Bitstring.decode(subject.get("encodedList")).get(index)
+    bits = Bitstring.decode(subject.get("encodedList"))
+    if bits.entries(size) < LIST_SIZE:
+        raise StatusEntryError("invalid_status_list", f"status list holds {bits.entries(size)} entries of {size} bit(s); "
+                               f"the spec requires at least {LIST_SIZE}")
+    return bits.get_value(index, size)
+
+
+def read_status(list_document: dict[str, Any], entry: dict[str, Any]) -> bool:
+    """Whether any status is set for the entry (for a single-bit entry: its bit)."""
+    return read_value(list_document, entry) != 0
+
+
+def entry_verdict(entry: dict[str, Any], value: int) -> str | None:
+    """What a read value means: None (nothing set), "revoked", "suspended", or for a single-bit entry
+    of another purpose that purpose. A message entry maps the value through its statusMessage; a value
+    whose message Puente does not understand fails closed (StatusEntryError "unknown_status")."""
+    purpose = entry.get("statusPurpose")
+    messages = status_messages(entry)
+    if purpose != MESSAGE:
+        if messages is not None and entry_status_size(entry) > 1:
+            raise StatusEntryError("unsupported_status", f"multi-bit {purpose!r} entries are not supported")
+        if value == 0:
+            return None
+        return {"revocation": REVOKED, "suspension": SUSPENDED}.get(purpose, str(purpose))
+    message = messages.get(value) if messages else None
+    if message is None:
+        raise StatusEntryError("unknown_status", f"status value {hex(value)} has no statusMessage")
+    normalised = message.strip().lower()
+    if normalised in (VALID, REVOKED, SUSPENDED):
+        return None if normalised == VALID else normalised
+    raise StatusEntryError("unknown_status", f"status value {hex(value)} means {message!r}, which this verifier does not know")

@@ -5,12 +5,12 @@ import json
 async def test_concurrent_issuance_never_shares_a_status_index(issuance):
     rows = [{"given_name": f"P{i}", "family_name": "X", "identifier": f"p{i}@example.org"} for i in range(8)]
     issued = await asyncio.gather(*(issuance.issue_one("intecap-albanileria-2", row, suite="eddsa-rdfc-2022") for row in rows))
-    entries = [(e["statusListCredential"], e["statusListIndex"]) for i in issued for e in i.to_json()["credentialStatus"]]
-    assert len(set(entries)) == len(entries) == 16
+    entries = [(e["statusListCredential"], e["statusListIndex"]) for e in (i.to_json()["credentialStatus"] for i in issued)]
+    assert len(set(entries)) == len(entries) == 8
 
 
 async def test_concurrent_revocations_on_one_list_lose_no_bit(issuance, services):
-    from node.issuance.status_list import read_status
+    from node.issuance.status_list import read_value
 
     rows = [{"given_name": f"R{i}", "family_name": "X", "identifier": f"r{i}@example.org"} for i in range(6)]
     issued = [await issuance.issue_one("intecap-albanileria-2", row, suite="eddsa-jcs-2022") for row in rows]
@@ -18,9 +18,9 @@ async def test_concurrent_revocations_on_one_list_lose_no_bit(issuance, services
                                     return_exceptions=True)
     assert all(isinstance(o, dict) for o in outcomes), outcomes
     for credential in issued:
-        entry = credential.to_json()["credentialStatus"][0]
+        entry = credential.to_json()["credentialStatus"]
         text, _ = await issuance.status_list_document(entry["statusListCredential"].rsplit("/", 1)[-1])
-        assert read_status(json.loads(text), entry) is True
+        assert read_value(json.loads(text), entry) == 0x1
 
 
 async def test_the_same_request_issued_concurrently_gives_one_credential(issuance):

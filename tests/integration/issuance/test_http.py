@@ -29,7 +29,7 @@ async def test_issue_download_verify_revoke_verify(client, issuance, auth_header
     assert verdict["verified"] is True, verdict
     assert {c["check"] for c in verdict["checks"]} >= {"status", "accreditation", "schema", "validity", "issuer"}
 
-    list_url = credential["credentialStatus"][0]["statusListCredential"]
+    list_url = credential["credentialStatus"]["statusListCredential"]
     list_path = "/status/" + list_url.rsplit("/", 1)[-1]
     first = await client.get(list_path)
     assert first.headers["Cache-Control"] == "public, max-age=60"

@@ -13,7 +13,7 @@ LINK = "http://127.0.0.1:8080/verify/0b5c"
 @pytest.fixture
 def credential(template, institution, issued_at, base_url):
     return build_credential(template=template, institution=institution, recipient=make_recipient("José", "Pérez Ñuñez", "jose@example.org", "s"),
-                            credential_id=f"{base_url}/credentials/0b5c", issued_at=issued_at, status_entries=[], base_url=base_url,
+                            credential_id=f"{base_url}/credentials/0b5c", issued_at=issued_at, credential_status=None, base_url=base_url,
                             puente_terms=True)
 
 

@@ -9,7 +9,7 @@ import pytest
 from node.crypto.data_integrity import add_proof, verify_document
 from node.crypto.keys import KeyPair
 from node.issuance.schema import schema_errors
-from node.issuance.status_list import read_status
+from node.issuance.status_list import entry_verdict, read_status, read_value
 
 EXAMPLE_KEY = KeyPair.from_seed(bytes(range(32)), controller="did:web:127.0.0.1%3A8080:institutions:intecap", fragment="key-1")
 
@@ -42,7 +42,9 @@ def test_example_validates_verifies_and_tampering_breaks_it(name, schema):
 
 def test_example_credential_points_into_example_list():
     credential, listing = example("ob3-credential.example.json"), example("bitstring-status-list-credential.example.json")
-    assert read_status(listing, credential["credentialStatus"][0]) is True  # the example shows a revoked credential
+    entry = credential["credentialStatus"]  # one "message" entry
+    assert read_status(listing, entry) is True and read_value(listing, entry) == 0x1
+    assert entry_verdict(entry, read_value(listing, entry)) == "revoked"  # the example shows a revoked credential
 
 
 def test_status_list_schema_rejects_a_bad_list():

@@ -21,7 +21,7 @@ def puente_context_registered(monkeypatch):
 
 def test_puente_terms_are_signed(puente_context_registered, template, institution, issued_at, base_url):
     doc = build_credential(template=template, institution=institution, recipient=make_recipient("A", "B", "a@b.org", "s"),
-                           credential_id=f"{base_url}/credentials/x", issued_at=issued_at, status_entries=[],
+                           credential_id=f"{base_url}/credentials/x", issued_at=issued_at, credential_status=None,
                            base_url=base_url, puente_terms=True)
     quads = canonicalize.rdfc(doc)
     assert "<https://w3id.org/puente#notionalWorkloadHours>" in quads

@@ -5,7 +5,7 @@ import pytest
 from node.issuance.model import make_recipient
 from node.issuance.ob3 import build_credential
 from node.issuance.schema import DRAFT7_SAFE_KEYWORDS, first_error, is_valid_fast, load_schema, schema_errors
-from node.issuance.status_list import status_entry
+from node.issuance.status_list import message_entry
 
 PROOF = [{"type": "DataIntegrityProof", "cryptosuite": "eddsa-jcs-2022", "created": "2026-01-01T00:00:00Z",
           "verificationMethod": "did:web:x#key-1", "proofPurpose": "assertionMethod", "proofValue": "z1"}]
@@ -39,7 +39,7 @@ def test_schema_uses_only_keywords_that_mean_the_same_in_draft_7():
 def credential(template, institution, issued_at, base_url):
     doc = build_credential(template=template, institution=institution, recipient=make_recipient("A", "B", "a@b.org", "s"),
                            credential_id=f"{base_url}/credentials/x", issued_at=issued_at, base_url=base_url, puente_terms=True,
-                           status_entries=[status_entry(f"{base_url}/status/a", "revocation", 1)])
+                           credential_status=message_entry(f"{base_url}/status/a", 1))
     return dict(doc, proof=PROOF)
 
 
@@ -56,6 +56,8 @@ def mutations(doc):
     yield broken(lambda d: d["credentialSubject"]["achievement"]["alignment"][0].pop("targetUrl"))
     yield broken(lambda d: d.__setitem__("type", ["VerifiableCredential"]))
     yield broken(lambda d: d.__setitem__("credentialStatus", []))
+    yield broken(lambda d: d.__setitem__("credentialStatus", [d["credentialStatus"]]))  # one object, never an array
+    yield broken(lambda d: d["credentialStatus"].pop("type"))
     yield broken(lambda d: d.pop("issuer"))
 
 
@@ -67,3 +69,11 @@ def test_fast_and_authoritative_validators_agree(credential, conformance):
     for bad in mutations(credential):
         assert schema_errors(bad) and not is_valid_fast(bad)
         assert first_error(bad)["error"]
+
+
+def test_the_bundled_schema_is_byte_identical_to_1edtechs(conformance_dir):
+    from importlib import resources
+
+    bundled = resources.files("node.issuance").joinpath("schemas", "ob_v3p0_achievementcredential.json").read_bytes()
+    assert bundled == (conformance_dir / "openbadges" / "schemas" / "achievementcredential.json").read_bytes()
+    assert load_schema()["properties"]["credentialStatus"] == {"$ref": "#/$defs/CredentialStatus"}

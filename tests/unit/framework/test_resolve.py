@@ -30,7 +30,8 @@ def levels(answer):
     return [r["level"] for r in answer["results"]]
 
 
-@pytest.mark.parametrize("source,expected", [("1", ["1"]), ("5", ["5"]), ("6", ["6"]), ("7", ["6"]), ("8", ["6"]), ("9", ["7"]), ("10", ["8"])])
+# Ireland's 2009 NFQ-EQF referencing: 10 national levels onto 8, two pairs sharing a level.
+@pytest.mark.parametrize("source,expected", [("1", ["1"]), ("4", ["4"]), ("5", ["4"]), ("6", ["5"]), ("7", ["6"]), ("8", ["6"]), ("9", ["7"]), ("10", ["8"])])
 def test_ireland_nfq_to_eqf(world, source, expected):
     answer = resolve(f"ie-nfq:{source}", "eqf", *world)
     assert levels(answer) == expected
@@ -39,7 +40,8 @@ def test_ireland_nfq_to_eqf(world, source, expected):
 
 
 def test_eqf_back_to_nfq_lists_every_level_mapped_there(world):
-    assert sorted(levels(resolve("eqf:6", "ie-nfq", *world)), key=int) == ["6", "7", "8"]
+    assert sorted(levels(resolve("eqf:6", "ie-nfq", *world)), key=int) == ["7", "8"]
+    assert sorted(levels(resolve("eqf:4", "ie-nfq", *world)), key=int) == ["4", "5"]
 
 
 def test_guatemalan_qualification_to_a_colombian_level_through_the_rqf(world):

@@ -7,8 +7,6 @@ fixed clock and in-memory keys. Every write is one transaction, preceded by vali
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
@@ -28,6 +26,7 @@ from node.framework.model import (
     parse_mapping_row,
     publication_problems,
 )
+from node.documents import StoredDocument, digest
 from node.framework.orm import FrameworkPublicationRow, FrameworkVersionRow, MappingVersionRow
 from node.framework.publication import DEFAULT_SUITE, build_publication, serialise, sign_publication
 from node.framework.resolve import PublishedMapping, resolve
@@ -35,22 +34,15 @@ from node.framework.resolve import PublishedMapping, resolve
 MinistryKey = Callable[[str], Awaitable[Any]]  # jurisdiction -> node.crypto.keys.KeyPair
 
 
-@dataclass(frozen=True)
-class PublishedDocument:
-    """A signed publication exactly as stored: serve `body`, use `sha256` as the ETag."""
+@dataclass(frozen=True, kw_only=True)
+class PublishedDocument(StoredDocument):
+    """A signed framework publication exactly as stored: serve `body`, use `sha256` as the ETag."""
 
-    body: bytes
-    sha256: str
     framework_id: str
-    new: bool = False  # signed by this call (False: the existing publication was returned)
-
-    @property
-    def document(self) -> dict[str, Any]:
-        return json.loads(self.body)
 
 
 def _published(row: FrameworkPublicationRow, new: bool = False) -> PublishedDocument:
-    return PublishedDocument(row.document, row.sha256, row.framework_id, new)
+    return PublishedDocument(body=row.document, sha256=row.sha256, framework_id=row.framework_id, new=new)
 
 
 class FrameworkService:
@@ -207,7 +199,7 @@ class FrameworkService:
                                          issuer=key.controller, base_url=self._base_url, issued_at=now)
             body = serialise(await sign_publication(self._signer, document, key, now, self._suite))
             row = FrameworkPublicationRow(mapping_pk=current.id, framework_id=framework.id, credential_id=document["id"],
-                                          issuer=key.controller, document=body, sha256=hashlib.sha256(body).hexdigest(),
+                                          issuer=key.controller, document=body, sha256=digest(body),
                                           published_at=now)
             uow.session.add(row)
             current.status, current.published_at = repo.PUBLISHED, now

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from node.errors import InvalidInput, NotFound
+from node.documents import jurisdiction_code
+from node.errors import NotFound
 
 DEMO_MINISTRY_NAMES = {
     "GT": "Ministerio de Trabajo y Previsión Social (Guatemala)",
@@ -20,16 +21,9 @@ DEMO_MINISTRY_NAMES = {
 }
 
 
-def _code(jurisdiction: Any) -> str:
-    code = str(jurisdiction or "").strip().upper()
-    if len(code) != 2 or not code.isascii() or not code.isalpha():
-        raise InvalidInput(f"a jurisdiction is an ISO 3166-1 alpha-2 code such as GT or CO, not {jurisdiction!r}")
-    return code
-
-
 def ministry_path(jurisdiction: str, own_jurisdiction: str | None) -> str:
     """`ministry` for the node's own jurisdiction, `ministries/<code>` for any other."""
-    code = _code(jurisdiction)
+    code = jurisdiction_code(jurisdiction)
     if own_jurisdiction and code == own_jurisdiction.upper():
         return "ministry"
     return f"ministries/{code.lower()}"
@@ -41,7 +35,7 @@ def ministry_did(services: Any, jurisdiction: str) -> str:
 
 async def ensure_ministry(services: Any, jurisdiction: str, name: str | None = None) -> str:
     """Get or create the ministry identity (did:web + key) of a jurisdiction; returns its DID."""
-    code = _code(jurisdiction)
+    code = jurisdiction_code(jurisdiction)
     path = ministry_path(code, services.settings.jurisdiction)
     name = name or DEMO_MINISTRY_NAMES.get(code) or f"Ministry of Labour ({code})"
     did, _created = await services.keystore.ensure_identity("ministry", name, path, jurisdiction=code)
@@ -50,7 +44,7 @@ async def ensure_ministry(services: Any, jurisdiction: str, name: str | None = N
 
 async def ministry_key(services: Any, jurisdiction: str):
     """The current signing key of a jurisdiction's ministry hosted here; NotFound if not hosted."""
-    code = _code(jurisdiction)
+    code = jurisdiction_code(jurisdiction)
     did = ministry_did(services, code)
     if await services.keystore.identity(did) is None:
         raise NotFound(f"this node does not host the ministry of {code} ({did})")

@@ -6,7 +6,6 @@ callable giving the ministry key of a jurisdiction), so tests can run it with a 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from node.clock import Clock, isoformat_z
 from node.errors import Conflict, InvalidInput, NotFound
 from node.rpl import repository as repo
+from node.documents import StoredDocument, digest, jurisdiction_code
 from node.rpl.catalogue import Catalogue, parse_catalogue
 from node.rpl.orm import CatalogueRow, ReadinessAssessmentRow, ReadinessPublicationRow
 from node.rpl.readiness import build_credential, parse_answers, readiness_result, unmet_mandatory, answers_from_json
@@ -26,26 +26,12 @@ DEFAULT_SUITE = "eddsa-jcs-2022"  # a federation document: cheap to sign and ver
 MinistryKey = Callable[[str], Awaitable[Any]]  # jurisdiction -> node.crypto.keys.KeyPair
 
 
-@dataclass(frozen=True)
-class PublishedDocument:
-    """A signed document exactly as stored: serve `body`, use `sha256` as the ETag."""
+@dataclass(frozen=True, kw_only=True)
+class PublishedDocument(StoredDocument):
+    """A signed readiness assessment exactly as stored: serve `body`, use `sha256` as the ETag."""
 
-    body: bytes
-    sha256: str
     jurisdiction: str
     published_at: Any
-    new: bool = False  # signed by this call (False: an existing publication was returned)
-
-    @property
-    def document(self) -> dict[str, Any]:
-        return json.loads(self.body)
-
-
-def jurisdiction_code(value: Any) -> str:
-    code = str(value or "").strip().upper()
-    if len(code) != 2 or not code.isalpha() or not code.isascii():
-        raise InvalidInput(f"a jurisdiction is an ISO 3166-1 alpha-2 code such as GT or CO, not {value!r}")
-    return code
 
 
 def _catalogue_of(row: CatalogueRow) -> Catalogue:
@@ -53,7 +39,7 @@ def _catalogue_of(row: CatalogueRow) -> Catalogue:
 
 
 def _published(row: ReadinessPublicationRow, *, new: bool = False) -> PublishedDocument:
-    return PublishedDocument(row.document, row.sha256, row.jurisdiction, row.published_at, new)
+    return PublishedDocument(body=row.document, sha256=row.sha256, jurisdiction=row.jurisdiction, published_at=row.published_at, new=new)
 
 
 class ReadinessService:
@@ -190,7 +176,7 @@ class ReadinessService:
             body = json.dumps(signed, indent=2, ensure_ascii=False).encode("utf-8")
             row = ReadinessPublicationRow(
                 assessment_pk=assessment.id, jurisdiction=jurisdiction, credential_id=credential["id"], issuer=key.controller,
-                document=body, sha256=hashlib.sha256(body).hexdigest(), published_at=now,
+                document=body, sha256=digest(body), published_at=now,
             )
             uow.session.add(row)
             try:

@@ -26,11 +26,24 @@ def verification_page(credential: dict[str, Any], result: dict[str, Any]) -> str
         ("Emitida", info["valid_from"]), ("Vigente hasta", info["valid_until"] or "sin vencimiento"),
         ("Niveles", "; ".join(info["alignments"]))))
     color = "#1b7f3b" if ok else "#b00020"
+    return _page(verdict, color, (f"<ul>{why}</ul>" if why else "")
+                 + f"<table>{rows}</table><p><small>{escape(info['id'])}</small></p>")
+
+
+def not_found_page(credential_id: str) -> str:
+    """What a phone shows for a QR code (or typed link) naming no credential issued here."""
+    return _page("Credencial no encontrada", "#b00020",
+                 "<p>Este nodo no emitió ninguna credencial con este identificador. Revise que el enlace o el "
+                 "código QR estén completos, o consulte a la institución que la emitió.</p>"
+                 f"<p><small>{escape(credential_id)}</small></p>")
+
+
+def _page(title: str, color: str, body: str) -> str:
+    """A small page readable on a phone: side padding, long identifiers wrap instead of widening the page."""
     return (
         "<!doctype html><html lang=\"es\"><head><meta charset=\"utf-8\">"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-        f"<title>{escape(verdict)}</title></head><body style=\"font-family:sans-serif;max-width:40em;margin:1em auto\">"
-        f"<h1 style=\"color:{color}\">{escape(verdict)}</h1>"
-        + (f"<ul>{why}</ul>" if why else "")
-        + f"<table>{rows}</table><p><small>{escape(info['id'])}</small></p></body></html>"
+        f"<title>{escape(title)}</title><style>body{{font-family:sans-serif;max-width:40em;margin:1em auto;"
+        "padding:0 1em;overflow-wrap:anywhere}th{text-align:left;vertical-align:top;padding-right:1em}</style>"
+        f"</head><body><h1 style=\"color:{color}\">{escape(title)}</h1>{body}</body></html>"
     )

@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from node.errors import Forbidden, InvalidInput
+from node.errors import Forbidden, InvalidInput, NotFound
 from node.http.auth import OPERATOR, require_role
 from node.http.io import document_response, read_json
 from node.http.keys import SERVICES
@@ -125,7 +125,16 @@ async def verify_issued(request: web.Request) -> web.Response:
 
     from node.issuance.verify import verify_credential
 
-    issued = await _service(request).credential(request.match_info["credential_id"])
+    credential_id = request.match_info["credential_id"]
+    try:
+        issued = await _service(request).credential(credential_id)
+    except NotFound:
+        if not _prefers_html(request):
+            raise
+        from node.issuance.pages import not_found_page  # a person, not a program: a page, not problem+json
+
+        return web.Response(text=not_found_page(credential_id), content_type="text/html", status=404,
+                            headers={"Cache-Control": "no-store"})
     credential = json.loads(issued.document)
     out = (await verify_credential(request.app[SERVICES], credential)).to_json()
     out["credential"] = issued.uri

@@ -71,7 +71,7 @@ def node_base_url(settings) -> str:
 
 class IssuanceService:
     def __init__(self, uow_factory: Callable, clock, signer, keystore, base_url: str, *,
-                 validate_schema: bool = True, puente_terms: bool | None = None) -> None:
+                 validate_schema: bool = True, puente_terms: bool = True) -> None:
         self.uow = uow_factory  # one unit of work per use case
         self.clock = clock
         self.signer = signer
@@ -79,12 +79,8 @@ class IssuanceService:
         self.base_url = base_url.rstrip("/")
         self.lists = StatusLists(signer, self.base_url)
         self.validate_schema = validate_schema
-        if puente_terms is None:
-            # Puente's microcredential terms are only emitted when the node bundles their context:
-            # an undefined term would be dropped by canonicalization and so go unsigned.
-            from node.jsonld.loader import known_context
-
-            puente_terms = known_context(ob3.PUENTE_CONTEXT)
+        # Puente's microcredential terms (workload, assessment type, quality assurance, participation)
+        # need the bundled Puente context; False issues plain OB 3.0 without them.
         self.puente_terms = puente_terms
 
     @classmethod

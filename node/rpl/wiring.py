@@ -18,11 +18,8 @@ def readiness_service(services: Any) -> ReadinessService:
 
 
 def case_service(services: Any) -> CaseService:
-    from node.jsonld.loader import known_context
-    from node.rpl.readiness import PUENTE_CONTEXT
-
     return CaseService(services.uow, services.clock, issue_through_issuance(services),
-                       structured_evidence=known_context(PUENTE_CONTEXT), check_template=template_checker(services))
+                       structured_evidence=True, check_template=template_checker(services))
 
 
 def template_checker(services: Any):

@@ -108,13 +108,13 @@ def pdf(credential: dict[str, Any], link: str) -> bytes:
         for outcome in info["outcomes"][:10]:
             line(f"- {outcome}", 9, "", 5)
     doc.ln(3)
-    line(f"Fecha de emision: {info['valid_from']}" + (f"    Valido hasta: {info['valid_until']}" if info["valid_until"] else ""), 10)
+    line(f"Fecha de emisión: {info['valid_from']}" + (f"    Válido hasta: {info['valid_until']}" if info["valid_until"] else ""), 10)
     qr_size = 45
     top = doc.h - doc.b_margin - qr_size - 4
     doc.image(io.BytesIO(qr_png(link, box_size=10)), x=doc.l_margin, y=top, w=qr_size, h=qr_size)
     doc.set_xy(doc.l_margin + qr_size + 6, top + 4)
     doc.set_font("Helvetica", "", 8)
-    note = ("Credencial verificable (Open Badges 3.0, firma digital). Escanee el codigo o visite el enlace para "
+    note = ("Credencial verificable (Open Badges 3.0, firma digital). Escanee el código o visite el enlace para "
             f"comprobar su autenticidad y vigencia:\n{link}\n\nEmisor: {info['issuer_id']}\nCredencial: {info['id']}")
     doc.multi_cell(width - qr_size - 6, 4, _latin1(note))
     return bytes(doc.output())

@@ -242,6 +242,22 @@ def settings(tmp_path, db_url):
 
 
 @pytest.fixture
+def node(settings, clock):
+    """An initialised node on disk (as after `puente init`), for tests that drive the CLI in-process."""
+    import asyncio
+
+    from node.node_setup import setup_identities
+    from node.services import open_services
+
+    async def setup():
+        async with open_services(settings, clock, migrate=False) as opened:
+            await setup_identities(opened)
+
+    asyncio.run(setup())
+    return settings
+
+
+@pytest.fixture
 async def services(settings, clock):
     from node.node_setup import setup_identities
     from node.services import open_services

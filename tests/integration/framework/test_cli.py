@@ -1,29 +1,13 @@
 """`puente framework ...` run in-process against a configured node, on SQLite and PostgreSQL."""
 
-import asyncio
 import json
 from pathlib import Path
 
-import pytest
 
 from node.cli import main
 
 DATA = Path(__file__).resolve().parents[3] / "node" / "framework" / "data"
 EXAMPLES = Path(__file__).resolve().parents[3] / "docs" / "examples"
-
-
-@pytest.fixture
-def node(settings, clock):
-    """A configured node (as after `puente init`) with the RQF loaded."""
-    from node.node_setup import setup_identities
-    from node.services import open_services
-
-    async def setup():
-        async with open_services(settings, clock, migrate=False) as services:
-            await setup_identities(services)
-
-    asyncio.run(setup())
-    return settings
 
 
 def run(node, capsys, *args):

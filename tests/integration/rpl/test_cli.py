@@ -8,29 +8,6 @@ import pytest
 from node.cli import main
 from node.rpl.catalogue import bundled_catalogue
 
-from node.jsonld.loader import known_context
-from node.rpl.readiness import PUENTE_CONTEXT
-
-# The verification pipeline refuses unknown contexts (fail closed). Until the Puente context is bundled
-# (node/jsonld, owned by the crypto engineer) full verification of Puente documents must fail; strict
-# xfail makes these tests turn into ordinary tests by themselves once it is bundled.
-needs_puente_context = pytest.mark.xfail(not known_context(PUENTE_CONTEXT), strict=True,
-                                         reason="https://w3id.org/puente/v1 is not bundled yet")
-
-
-@pytest.fixture
-def node(settings, clock):
-    """A configured node (as after `puente init`): identities, keys, node.json."""
-    from node.node_setup import setup_identities
-    from node.services import open_services
-
-    async def setup():
-        async with open_services(settings, clock, migrate=False) as services:
-            await setup_identities(services)
-
-    asyncio.run(setup())
-    return settings
-
 
 @pytest.fixture
 def node_with_template(node, clock, make_intecap):
@@ -84,7 +61,6 @@ def test_readiness_from_catalogue_to_signed_publication(node, capsys, tmp_path):
     assert json.loads(out)["published"]["sha256"]
 
 
-@needs_puente_context
 def test_readiness_verify_command(node, capsys, tmp_path):
     run(node, capsys, "readiness", "catalogue", "load", "bundled")
     run(node, capsys, "readiness", "record", "GT", "--file", str(answers_file(tmp_path)))

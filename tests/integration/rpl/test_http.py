@@ -4,15 +4,10 @@ import base64
 import copy
 import hashlib
 
-import pytest
 
-from node.jsonld.loader import known_context
 from node.rpl.catalogue import bundled_catalogue
-from node.rpl.readiness import PUENTE_CONTEXT
 from node.rpl.seed import demo_answers
 
-needs_puente_context = pytest.mark.xfail(not known_context(PUENTE_CONTEXT), strict=True,
-                                         reason="https://w3id.org/puente/v1 is not registered in the loader index yet")
 
 PROBLEM = "application/problem+json"
 
@@ -157,7 +152,6 @@ async def test_verify_endpoint_refuses_tampering_and_bad_input(client, services)
     assert (await client.post("/readiness/verify", data=b"[", headers={"Content-Type": "application/json"})).status == 400
 
 
-@needs_puente_context
 async def test_verify_endpoint_accepts_a_published_assessment(client, services):
     from node.rpl.seed import seed_demo
 

@@ -8,14 +8,6 @@ import pytest
 from node.errors import Conflict, NotFound, ValidationFailed
 from node.rpl.catalogue import bundled_catalogue
 
-from node.jsonld.loader import known_context
-from node.rpl.readiness import PUENTE_CONTEXT
-
-# The verification pipeline refuses unknown contexts (fail closed). Until the Puente context is bundled
-# (node/jsonld, owned by the crypto engineer) full verification of Puente documents must fail; strict
-# xfail makes these tests turn into ordinary tests by themselves once it is bundled.
-needs_puente_context = pytest.mark.xfail(not known_context(PUENTE_CONTEXT), strict=True,
-                                         reason="https://w3id.org/puente/v1 is not bundled yet")
 
 CATALOGUE = bundled_catalogue()
 EVIDENCE = [{"description": "Ley 1/2020", "url": "https://gob.example/ley"}]
@@ -72,7 +64,6 @@ async def test_record_and_publish(rpl, clock):
     assert (await service.show("GT"))["published"]["sha256"] == published.sha256
 
 
-@needs_puente_context
 async def test_published_assessment_verifies_and_tampering_fails(rpl):
     service, keys, _ = rpl
     await service.load_catalogue(CATALOGUE)
@@ -88,7 +79,6 @@ async def test_published_assessment_verifies_and_tampering_fails(rpl):
     assert any(c.reason == "invalid_signature" or "signature" in c.check for c in result.failures), result.to_json()
 
 
-@needs_puente_context
 async def test_a_signed_lie_about_the_result_fails_verification(rpl):
     """Even correctly signed, "ready" with an unmet mandatory checkpoint is refused by the rule check."""
     from node.rpl.readiness import build_credential, parse_answers

@@ -2,18 +2,8 @@
 
 import json
 
-import pytest
 
 from node.rpl.seed import seed_demo
-
-from node.jsonld.loader import known_context
-from node.rpl.readiness import PUENTE_CONTEXT
-
-# The verification pipeline refuses unknown contexts (fail closed). Until the Puente context is bundled
-# (node/jsonld, owned by the crypto engineer) full verification of Puente documents must fail; strict
-# xfail makes these tests turn into ordinary tests by themselves once it is bundled.
-needs_puente_context = pytest.mark.xfail(not known_context(PUENTE_CONTEXT), strict=True,
-                                         reason="https://w3id.org/puente/v1 is not bundled yet")
 
 
 async def test_seed_publishes_signed_readiness_for_four_jurisdictions_idempotently(services):
@@ -36,7 +26,6 @@ async def test_seed_publishes_signed_readiness_for_four_jurisdictions_idempotent
     assert json.loads((await service.published("CO")).body)["proof"][0]["verificationMethod"].startswith(first["readiness"]["CO"]["issuer"])
 
 
-@needs_puente_context
 async def test_seeded_assessments_verify_through_the_nodes_own_did_documents(services):
     from node.rpl.wiring import readiness_service
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -30,7 +30,6 @@ class Settings:
     log_level: str = "INFO"
     log_format: str = "json"  # "json" or "text"
     workers: int = 0  # process-pool size for canonicalization and batch signing; 0 = one per core
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def db_url(self) -> str:

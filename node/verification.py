@@ -48,10 +48,6 @@ class VerificationResult:
     def extend(self, checks: Iterable[Check]) -> None:
         self.checks.extend(checks)
 
-    def merge(self, other: "VerificationResult", prefix: str = "") -> None:
-        for c in other.checks:
-            self.checks.append(Check(prefix + c.check, c.ok, c.reason, c.detail, c.stale))
-
     def fail(self, check: str, reason: str, detail: str | None = None) -> Check:
         return self.add(Check(check, False, reason, detail))
 

@@ -57,7 +57,7 @@ def context_check(credential: dict[str, Any]) -> Check:
     return Check("contexts", True)
 
 
-def issuer_signed_check(credential: dict[str, Any], result: VerificationResult) -> Check:
+def issuer_signed_check(credential: dict[str, Any]) -> Check:
     """At least one proof verified and every proof is by a key of the issuer."""
     issuer = issuer_id(credential)
     proof = credential.get("proof")
@@ -104,7 +104,7 @@ class CredentialVerifier:
         if not result.add(context_check(document)).ok:
             return result
         try:
-            result.merge(await self._signer.verify(document, self._resolver, purpose=purpose, now=self._clock.now()))
+            result.extend((await self._signer.verify(document, self._resolver, purpose=purpose, now=self._clock.now())).checks)
         except Exception as exc:  # fail closed
             result.fail("proof", "verification_error", f"{type(exc).__name__}: {exc}")
         return result
@@ -122,8 +122,8 @@ class CredentialVerifier:
         except Exception as exc:  # fail closed
             result.fail("proof", "verification_error", f"{type(exc).__name__}: {exc}")
             return result
-        result.merge(proofs)
-        result.add(issuer_signed_check(credential, result))
+        result.extend(proofs.checks)
+        result.add(issuer_signed_check(credential))
         result.add(validity_check(credential, now))
         for extra in self._extra:
             try:

@@ -60,7 +60,7 @@ class DocumentSigner:
     async def sign(self, document: dict[str, Any], key: KeyPair, *, suite: str = DEFAULT_SUITE, **options: Any) -> dict[str, Any]:
         if suite in INLINE_SUITES:
             return add_proof(document, key, suite=suite, **options)
-        return await self._run(_sign_chunk, [document], key, suite, options)
+        return await self._run(_sign_one, document, key, suite, options)
 
     async def sign_many(self, documents: Sequence[dict[str, Any]], key: KeyPair, *, suite: str = DEFAULT_SUITE,
                         chunk_size: int = 0, **options: Any) -> list[dict[str, Any]]:
@@ -91,8 +91,8 @@ def _proof_list(document: Any) -> list[dict[str, Any]]:
     return [p for p in items if isinstance(p, dict)]
 
 
-def _sign_chunk(documents: list[dict[str, Any]], key: KeyPair, suite: str, options: dict[str, Any]) -> dict[str, Any]:
-    return add_proof(documents[0], key, suite=suite, **options)
+def _sign_one(document: dict[str, Any], key: KeyPair, suite: str, options: dict[str, Any]) -> dict[str, Any]:
+    return add_proof(document, key, suite=suite, **options)
 
 
 def _sign_chunk_list(documents: list[dict[str, Any]], key: KeyPair, suite: str, options: dict[str, Any]) -> list[dict[str, Any]]:

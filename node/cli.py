@@ -20,7 +20,7 @@ from node.optional import import_optional
 from node.settings import Settings, load_settings
 
 COMMAND_MODULES = (
-    "node.crypto.commands",
+    "node.credential_commands",
     "node.commands",
     "node.framework.commands",
     "node.rpl.commands",

@@ -24,7 +24,7 @@ def bundled_rqf_path() -> Path:
 
 async def seed_demo(services: Any) -> dict[str, Any]:
     from node.framework.wiring import framework_service
-    from node.rpl.ministries import ensure_ministry
+    from node.identities import ensure_ministry
 
     service = framework_service(services)
     out: dict[str, Any] = {"frameworks": {}}

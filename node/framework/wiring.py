@@ -8,7 +8,7 @@ from node.framework.service import FrameworkService
 
 
 def framework_service(services: Any) -> FrameworkService:
-    from node.rpl.ministries import ministry_key  # the ministry identity of a jurisdiction hosted here
+    from node.identities import ministry_key  # the ministry identity of a jurisdiction hosted here
 
     async def key_for(jurisdiction: str):
         return await ministry_key(services, jurisdiction)

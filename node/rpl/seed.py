@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from node.errors import NotFound
+from node.identities import ensure_ministry
 from node.rpl.catalogue import bundled_catalogue
-from node.rpl.ministries import ensure_ministry
 
 DEMO_JURISDICTIONS = ("GT", "CO", "PE", "CL")
 

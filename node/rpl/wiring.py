@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from node.errors import ValidationFailed
+from node.identities import ministry_key
 from node.rpl.case_service import CaseService, CredentialOrder, IssueCredential
-from node.rpl.ministries import ministry_key
 from node.rpl.readiness_service import ReadinessService
 
 

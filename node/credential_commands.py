@@ -1,5 +1,7 @@
 """`puente keys generate`, `puente credential sign`, `puente credential verify`.
 
+CLI code, so it lives at the edge (next to node/cli.py), not inside the core library node.crypto.
+
 The verify contract: JSON on stdout with "verified" and "checks"; exit 0 only when verified, 1 when not
 (bad input included: the error goes in the JSON), 2 for usage errors.
 """

@@ -1,4 +1,7 @@
-"""The ministry identity of a jurisdiction, as hosted by this node.
+"""Identities this node hosts beyond its own: the ministry identity of a jurisdiction.
+
+A platform module (next to the keystore), not part of a capability: framework publications, RPL
+readiness assessments and (next) federation trust lists are all signed by a ministry.
 
 The node's own jurisdiction has its ministry at path `ministry` (created by `puente init`). A demo or
 regional node may also host other jurisdictions' ministries, at `ministries/<code>` (did:web

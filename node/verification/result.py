@@ -28,10 +28,16 @@ class Check:
         return out
 
 
+NOT_CONSULTED = "not_consulted"  # `trust` when no trust data (accreditation, trust lists) was consulted
+
+
 @dataclass
 class VerificationResult:
     checks: list[Check] = field(default_factory=list)
     document: dict[str, Any] | None = None
+    # "consulted" when a trust check (accreditation, trust lists) ran; "not_consulted" when the verifier
+    # had no trust data (the CLI without a node): said out loud, never a silent pass. None: not applicable.
+    trust: str | None = None
 
     @property
     def verified(self) -> bool:
@@ -69,6 +75,8 @@ class VerificationResult:
             "verified": self.verified,
             "checks": [c.to_json() for c in self.checks],
         }
+        if self.trust is not None:
+            out["trust"] = self.trust
         errors = [f"{c.check}: {c.reason}" for c in self.failures]
         if errors:
             out["errors"] = errors

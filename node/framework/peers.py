@@ -21,7 +21,7 @@ from node.clock import Clock, parse_datetime
 from node.errors import Conflict, InvalidInput, NotFound, ValidationFailed
 from node.framework import repository as repo
 from node.framework.model import Mapping, Problems, check_row_against, parse_framework, parse_mapping_row
-from node.framework.orm import FrameworkPublicationRow, FrameworkVersionRow, MappingVersionRow
+from node.framework.orm import FrameworkVersionRow, MappingVersionRow
 
 Verify = Callable[[Any, Any], Awaitable[Any]]  # (document, resolver) -> VerificationResult
 
@@ -90,8 +90,8 @@ class PeerPublications:
             session.add(row)
             try:
                 await session.flush()
-                session.add(FrameworkPublicationRow(mapping_pk=row.id, framework_id=framework.id, credential_id=document["id"],
-                                                    issuer=issuer, document=bytes(body), sha256=sha, published_at=published_at))
+                repo.PUBLICATIONS.add(session, body=body, document_id=document["id"], issuer=issuer,
+                                      published_at=published_at, mapping_pk=row.id, framework_id=framework.id)
                 await uow.commit()
             except IntegrityError:
                 raise Conflict(f"{framework.id} was changed concurrently; try again") from None

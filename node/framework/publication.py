@@ -59,11 +59,6 @@ async def sign_publication(signer: Any, document: dict[str, Any], key: Any, crea
     return await signer.sign(document, key, suite=suite, created=created, array=True)
 
 
-def serialise(document: dict[str, Any]) -> bytes:
-    """The bytes stored and served (once; never re-serialised afterwards)."""
-    return json.dumps(document, indent=2, ensure_ascii=False).encode("utf-8")
-
-
 @functools.lru_cache(maxsize=1)
 def _schema_text() -> str:
     return SCHEMA_PATH.read_text(encoding="utf-8")

@@ -8,10 +8,13 @@ from typing import Any
 
 from sqlalchemy import select
 
+from node.documents import SignedDocumentStore
 from node.framework.model import Framework, Mapping, MappingRow, Problems, parse_framework, parse_mapping_row
 from node.framework.orm import FrameworkPublicationRow, FrameworkVersionRow, MappingVersionRow
 
 DRAFT, PUBLISHED = "draft", "published"
+# Signed framework publications (ours, and peers' accepted verbatim): one row per published mapping version.
+PUBLICATIONS = SignedDocumentStore(FrameworkPublicationRow)
 
 
 def framework_document(framework: Framework) -> dict[str, Any]:
@@ -83,7 +86,7 @@ async def published_mappings(session) -> list[MappingVersionRow]:
 
 
 async def publication_of(session, mapping_pk: int) -> FrameworkPublicationRow | None:
-    return (await session.execute(select(FrameworkPublicationRow).where(FrameworkPublicationRow.mapping_pk == mapping_pk))).scalar_one_or_none()
+    return await PUBLICATIONS.one(session, mapping_pk=mapping_pk)
 
 
 def mapping_json(row: MappingVersionRow) -> dict[str, Any]:

@@ -26,9 +26,9 @@ from node.framework.model import (
     parse_mapping_row,
     publication_problems,
 )
-from node.documents import StoredDocument, digest
+from node.documents import StoredDocument, serialise
 from node.framework.orm import FrameworkPublicationRow, FrameworkVersionRow, MappingVersionRow
-from node.framework.publication import DEFAULT_SUITE, build_publication, serialise, sign_publication
+from node.framework.publication import DEFAULT_SUITE, build_publication, sign_publication
 from node.framework.resolve import PublishedMapping, resolve
 
 MinistryKey = Callable[[str], Awaitable[Any]]  # jurisdiction -> node.crypto.keys.KeyPair
@@ -42,7 +42,7 @@ class PublishedDocument(StoredDocument):
 
 
 def _published(row: FrameworkPublicationRow, new: bool = False) -> PublishedDocument:
-    return PublishedDocument(body=row.document, sha256=row.sha256, framework_id=row.framework_id, new=new)
+    return PublishedDocument.of(row, new=new, framework_id=row.framework_id)
 
 
 class FrameworkService:
@@ -198,10 +198,8 @@ class FrameworkService:
             document = build_publication(framework=framework, target=target, mapping=mapping, version=current.version,
                                          issuer=key.controller, base_url=self._base_url, issued_at=now)
             body = serialise(await sign_publication(self._signer, document, key, now, self._suite))
-            row = FrameworkPublicationRow(mapping_pk=current.id, framework_id=framework.id, credential_id=document["id"],
-                                          issuer=key.controller, document=body, sha256=digest(body),
-                                          published_at=now)
-            uow.session.add(row)
+            row = repo.PUBLICATIONS.add(uow.session, body=body, document_id=document["id"], issuer=key.controller,
+                                        published_at=now, mapping_pk=current.id, framework_id=framework.id)
             current.status, current.published_at = repo.PUBLISHED, now
             try:
                 await uow.commit()

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from node.clock import Clock, isoformat_z
 from node.errors import Conflict, InvalidInput, NotFound
 from node.rpl import repository as repo
-from node.documents import StoredDocument, digest, jurisdiction_code
+from node.documents import StoredDocument, jurisdiction_code, serialise
 from node.rpl.catalogue import Catalogue, parse_catalogue
 from node.rpl.orm import CatalogueRow, ReadinessAssessmentRow, ReadinessPublicationRow
 from node.rpl.readiness import build_credential, parse_answers, readiness_result, unmet_mandatory, answers_from_json
@@ -39,7 +39,7 @@ def _catalogue_of(row: CatalogueRow) -> Catalogue:
 
 
 def _published(row: ReadinessPublicationRow, *, new: bool = False) -> PublishedDocument:
-    return PublishedDocument(body=row.document, sha256=row.sha256, jurisdiction=row.jurisdiction, published_at=row.published_at, new=new)
+    return PublishedDocument.of(row, new=new, jurisdiction=row.jurisdiction, published_at=row.published_at)
 
 
 class ReadinessService:
@@ -173,12 +173,8 @@ class ReadinessService:
                 issuer=key.controller, credential_id=f"urn:uuid:{uuid.uuid4()}", issued_at=now,
             )
             signed = await self._signer.sign(credential, key, suite=self._suite, created=now, array=True)
-            body = json.dumps(signed, indent=2, ensure_ascii=False).encode("utf-8")
-            row = ReadinessPublicationRow(
-                assessment_pk=assessment.id, jurisdiction=jurisdiction, credential_id=credential["id"], issuer=key.controller,
-                document=body, sha256=digest(body), published_at=now,
-            )
-            uow.session.add(row)
+            row = repo.PUBLICATIONS.add(uow.session, body=serialise(signed), document_id=credential["id"], issuer=key.controller,
+                                        published_at=now, assessment_pk=assessment.id, jurisdiction=jurisdiction)
             try:
                 await uow.commit()
             except IntegrityError:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from node.clock import isoformat_z
+from node.documents import SignedDocumentStore
 
 from node.rpl.model import Case, Transition
 from node.rpl.orm import (
@@ -18,6 +19,9 @@ from node.rpl.orm import (
     ReadinessAssessmentRow,
     ReadinessPublicationRow,
 )
+
+# Signed readiness assessments: one row per published assessment, the newest per jurisdiction is current.
+PUBLICATIONS = SignedDocumentStore(ReadinessPublicationRow)
 
 # -- catalogues ------------------------------------------------------------------------------------
 
@@ -51,28 +55,16 @@ async def latest_assessment(session, jurisdiction: str) -> ReadinessAssessmentRo
 
 
 async def publication_of(session, assessment_pk: int) -> ReadinessPublicationRow | None:
-    return (await session.execute(
-        select(ReadinessPublicationRow).where(ReadinessPublicationRow.assessment_pk == assessment_pk)
-    )).scalar_one_or_none()
+    return await PUBLICATIONS.one(session, assessment_pk=assessment_pk)
 
 
 async def latest_publication(session, jurisdiction: str) -> ReadinessPublicationRow | None:
-    return (await session.execute(
-        select(ReadinessPublicationRow).where(ReadinessPublicationRow.jurisdiction == jurisdiction)
-        .order_by(ReadinessPublicationRow.published_at.desc(), ReadinessPublicationRow.id.desc()).limit(1)
-    )).scalar_one_or_none()
+    return await PUBLICATIONS.newest(session, jurisdiction=jurisdiction)
 
 
 async def publications(session) -> list[ReadinessPublicationRow]:
     """The newest publication of every jurisdiction."""
-    rows = (await session.execute(
-        select(ReadinessPublicationRow).order_by(ReadinessPublicationRow.jurisdiction, ReadinessPublicationRow.published_at.desc(),
-                                                 ReadinessPublicationRow.id.desc())
-    )).scalars()
-    newest: dict[str, ReadinessPublicationRow] = {}
-    for row in rows:
-        newest.setdefault(row.jurisdiction, row)
-    return list(newest.values())
+    return await PUBLICATIONS.newest_per(session, "jurisdiction")
 
 
 # -- cases -----------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import zlib
 import hashlib
 import hmac
 from datetime import datetime
@@ -29,6 +30,7 @@ MESSAGE = "message"
 PURPOSES = ("revocation", "suspension")  # single-bit lists of earlier Puente credentials
 LIST_PURPOSES = (MESSAGE, *PURPOSES)
 STATUS_SIZE = 2  # bits per entry of a "message" list
+MAX_STATUS_SIZE = 8  # the largest statusSize an entry may declare (entry_status_size)
 REVOKED_BIT = 0x1
 SUSPENDED_BIT = 0x2
 VALID, REVOKED, SUSPENDED = "valid", "revoked", "suspended"
@@ -100,13 +102,22 @@ class Bitstring:
         return "u" + base64.urlsafe_b64encode(compressed).rstrip(b"=").decode("ascii")
 
     @classmethod
-    def decode(cls, encoded: Any) -> "Bitstring":
+    def decode(cls, encoded: Any, max_bits: int = MAX_STATUS_SIZE * LIST_SIZE) -> "Bitstring":
+        """Inflate an encodedList, streamed and bounded: more than `max_bits` is refused (a few KB of
+        GZIP can inflate to gigabytes), as is anything after the one GZIP member."""
         if not isinstance(encoded, str) or not encoded.startswith("u"):
             raise InvalidInput("encodedList must be a multibase base64url string starting with 'u'")
         body = encoded[1:]
+        limit = max_bits // 8
         try:
-            raw = gzip.decompress(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-        except (ValueError, OSError, EOFError) as exc:
+            inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)  # GZIP framing
+            raw = inflater.decompress(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)), limit + 1)
+            if len(raw) > limit or inflater.unconsumed_tail:
+                raise StatusEntryError("status_list_too_large",
+                                       f"encodedList inflates to more than {max_bits} bits; refused")
+            if not inflater.eof or inflater.unused_data:
+                raise InvalidInput("encodedList is not exactly one complete GZIP member")
+        except (ValueError, zlib.error) as exc:
             raise InvalidInput(f"encodedList is not GZIP-compressed base64url: {exc}") from None
         if not raw:
             raise InvalidInput("encodedList is empty")
@@ -257,7 +268,9 @@ def read_value(list_document: dict[str, Any], entry: dict[str, Any]) -> int:
         index = int(entry.get("statusListIndex"))
     except (TypeError, ValueError):
         raise InvalidInput("statusListIndex is not a whole number") from None
-    bits = Bitstring.decode(subject.get("encodedList"))
+    # The list may hold at most statusSize x LIST_SIZE bits (the spec's minimum length, which every
+    # list Puente and the common wallets issue has): a bigger inflation is refused, never allocated.
+    bits = Bitstring.decode(subject.get("encodedList"), max_bits=size * LIST_SIZE)
     if bits.entries(size) < LIST_SIZE:
         raise StatusEntryError("invalid_status_list", f"status list holds {bits.entries(size)} entries of {size} bit(s); "
                                f"the spec requires at least {LIST_SIZE}")

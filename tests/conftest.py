@@ -2,8 +2,9 @@
 
 Fixtures
 --------
-conformance_dir   Path to the public test vectors: $PUENTE_CONFORMANCE_DIR, else ../shared/conformance next to
-                  the repository (neither exists: the test is skipped, or FAILS when CI=true).
+conformance_dir   Path to the public test vectors carried in the repository: tests/conformance/data (sources,
+                  licences and SHA-256 of every file in tests/conformance/PROVENANCE.md). Nothing outside the
+                  checkout is read; a checkout without them FAILS (never skips) the tests that use them.
 db_backend        "sqlite" or "postgres"; any test that (indirectly) uses it is parametrised over the backends
                   chosen with `--db=sqlite|postgres|both` (default both). Test ids end in [sqlite]/[postgres].
                   Pin one with @pytest.mark.parametrize("db_backend", ["sqlite"], indirect=True).
@@ -64,16 +65,16 @@ def _in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+CONFORMANCE_DATA = REPO / "tests" / "conformance" / "data"
+
+
 @pytest.fixture(scope="session")
 def conformance_dir() -> Path:
-    configured = os.environ.get("PUENTE_CONFORMANCE_DIR")
-    path = Path(configured) if configured else REPO.parent / "shared" / "conformance"
-    if not path.is_dir():
-        message = f"conformance vectors not found at {path}: set PUENTE_CONFORMANCE_DIR"
-        if _in_ci():  # CI must never pass by skipping the vectors
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-    return path
+    # In the repository, so a fresh clone with nothing beside it runs every test; a missing copy is a
+    # broken checkout and fails (a skip would let the suite pass without the vectors).
+    if not (CONFORMANCE_DATA / "contexts" / "index.json").is_file():
+        pytest.fail(f"conformance vectors not found at {CONFORMANCE_DATA}: the checkout is incomplete", pytrace=False)
+    return CONFORMANCE_DATA
 
 
 # -- databases ---------------------------------------------------------------------------------

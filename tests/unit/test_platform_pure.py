@@ -123,16 +123,19 @@ def test_import_optional_does_not_hide_broken_modules(tmp_path, monkeypatch):
         import_optional("puente_broken_capability")
 
 
-def test_ci_requires_conformance_vectors(pytester, monkeypatch, tmp_path):
+def test_conformance_vectors_come_from_the_checkout_and_are_never_skipped(pytester, monkeypatch, tmp_path):
+    """A fresh clone runs the vector tests with nothing beside it; a checkout without them fails, CI or not."""
     from pathlib import Path
 
     pytester.makeini("[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n")
-    pytester.makeconftest((Path(__file__).resolve().parent.parent / "conftest.py").read_text())
-    pytester.makepyfile(test_vectors="def test_reads_vectors(conformance_dir):\n    assert conformance_dir.is_dir()\n")
-    monkeypatch.setenv("PUENTE_CONFORMANCE_DIR", str(tmp_path / "missing"))
-    monkeypatch.delenv("CI", raising=False)
-    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(skipped=1)
-    monkeypatch.setenv("CI", "true")
-    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(errors=1)
-    monkeypatch.setenv("PUENTE_CONFORMANCE_DIR", str(tmp_path))
-    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    (pytester.path / "tests").mkdir()
+    (pytester.path / "tests" / "conftest.py").write_text((Path(__file__).resolve().parent.parent / "conftest.py").read_text())
+    (pytester.path / "tests" / "test_vectors.py").write_text(
+        "def test_reads_vectors(conformance_dir):\n    assert (conformance_dir / 'contexts' / 'index.json').is_file()\n")
+    monkeypatch.setenv("PUENTE_CONFORMANCE_DIR", str(tmp_path / "missing"))  # an old setting is ignored
+    for ci in ("", "true"):
+        monkeypatch.setenv("CI", ci)
+        pytester.runpytest_subprocess("-p", "no:cacheprovider", "tests").assert_outcomes(errors=1)
+    (pytester.path / "tests" / "conformance" / "data" / "contexts").mkdir(parents=True)
+    (pytester.path / "tests" / "conformance" / "data" / "contexts" / "index.json").write_text("{}")
+    pytester.runpytest_subprocess("-p", "no:cacheprovider", "tests").assert_outcomes(passed=1)

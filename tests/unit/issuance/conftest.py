@@ -1,5 +1,4 @@
 import json
-import os
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -63,7 +62,7 @@ def issued_at():
 
 
 def read_conformance(*parts):
-    root = os.environ.get("PUENTE_CONFORMANCE_DIR") or Path(__file__).resolve().parents[4] / "shared" / "conformance"
+    root = Path(__file__).resolve().parents[2] / "conformance" / "data"  # the in-repo copy (tests/conformance/PROVENANCE.md)
     return json.loads(Path(root, *parts).read_text())
 
 

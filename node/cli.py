@@ -67,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"puente {__version__}")
     parser.add_argument("--data-dir", help="node data directory (default: $PUENTE_DATA_DIR or ./var/node)")
     parser.add_argument("--database-url", help="sqlite:///path or postgresql://... (default: SQLite in the data directory)")
+    parser.add_argument("--debug", action="store_true", help="show the Python traceback of an unexpected error")
     cli = CommandLine(parser)
     for name in COMMAND_MODULES:
         module = import_optional(name)  # a capability not built yet has no commands
@@ -102,3 +103,28 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("puente: interrupted", file=sys.stderr)
         return 130
+    # Last resorts: a person at a terminal gets one line and an exit code, never a traceback
+    # (--debug shows it for a bug report).
+    except OSError as exc:
+        if getattr(args, "debug", False):
+            raise
+        from node.cli_files import describe_os_error
+
+        print(f"puente: {describe_os_error(exc)}", file=sys.stderr)
+        return 1
+    except RecursionError:
+        if getattr(args, "debug", False):
+            raise
+        print("puente: the input is nested too deeply to process", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        if getattr(args, "debug", False):
+            raise
+        print(f"puente: unexpected error ({type(exc).__name__}: {_first_line(exc)}); run again with --debug "
+              "to see where", file=sys.stderr)
+        return 1
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:300] if text else "no details"

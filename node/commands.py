@@ -28,7 +28,7 @@ def register(cli: CommandLine) -> None:
 
     serve = cli.command("serve", "Serve the node over HTTP.", cmd_serve)
     serve.add_argument("--host", help="interface to listen on (default: configured host, 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port to listen on (default: configured port, 8080)")
+    serve.add_argument("--port", type=_port_number, help="port to listen on (default: configured port, 8080)")
 
     seed = cli.command("seed", "Load demo data (frameworks, readiness, issuance); safe to run again.", cmd_seed)
     seed.add_argument("--demo", action="store_true", help="seed the demonstration data set")
@@ -107,10 +107,42 @@ def cmd_serve(args: argparse.Namespace) -> int:
     log_event(get_logger("node.serve"), "serving", host=settings.host, port=settings.port, base_url=settings.base_url,
               jurisdiction=settings.jurisdiction)
     try:
-        web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None, access_log=None)
-    except OSError as exc:
-        raise ConfigurationError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}") from None
+        # aiohttp calls `print` once the socket listens: that is when the banner is true.
+        web.run_app(create_app(settings), host=settings.host, port=settings.port, access_log=None,
+                    print=lambda _aiohttp_message: print(serve_banner(settings), flush=True))
+    except (OSError, OverflowError) as exc:
+        raise ConfigurationError(f"cannot listen on {settings.host}:{settings.port}: "
+                                 f"{getattr(exc, 'strerror', None) or exc}") from None
     return 0
+
+
+def serve_banner(settings: Settings) -> str:
+    """What an operator needs on start: where the node listens and where its operator token is.
+    The token itself is never printed here (it was shown, or written to its file, when it was created)."""
+    from node.node_setup import OPERATOR_TOKEN_FILE
+
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    token_file = settings.secrets_dir / OPERATOR_TOKEN_FILE
+    lines = [f"puente: serving {settings.name or 'node'} ({settings.jurisdiction}) on http://{host}:{settings.port}/",
+             f"puente: public URL {settings.base_url} (DID document at {settings.base_url}/.well-known/did.json; "
+             f"API at {settings.base_url}/openapi.json)"]
+    if token_file.exists():
+        lines.append(f"puente: operator token in {token_file.resolve()} (readable by this user only)")
+    else:
+        lines.append("puente: no operator token file; create a token with "
+                     "puente token create --role operator --subject \"YOUR NAME\"")
+    lines.append("puente: press Ctrl+C to stop")
+    return "\n".join(lines)
+
+
+def _port_number(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {value!r}") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be 1-65535, not {port}")
+    return port
 
 
 async def cmd_seed(args: argparse.Namespace) -> int:

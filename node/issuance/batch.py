@@ -46,7 +46,7 @@ def read_rows(path: Path, encoding: str = "utf-8-sig") -> Iterator[Row]:
     (an array of objects, or JSON Lines; line = position, counting from 1)."""
     path = Path(path)
     if not path.is_file():
-        raise InvalidInput(f"cannot read {path}: no such file")
+        raise InvalidInput(f"cannot read {path}: {'it is a directory' if path.is_dir() else 'no such file'}")
     suffix = path.suffix.lower()
     if suffix == ".json":
         return _json_rows(path)

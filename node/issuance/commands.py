@@ -120,12 +120,15 @@ async def cmd_template_create(args) -> int:
 
 
 async def cmd_issue_one(args) -> int:
+    from node.cli_files import output_dir
+
+    out = output_dir(args.out) if args.out else None  # checked before anything is issued
     row = {"given_name": args.given_name, "family_name": args.family_name, "identifier": args.identifier}
     row.update({c: getattr(args, c) for c in OPTIONAL_COLUMNS if getattr(args, c, None)})
     async with _open(args) as services:
         issued = await _service(services).issue_one(args.template, row, suite=args.suite)
-    if args.out:
-        path = _write(Path(args.out), issued)
+    if out is not None:
+        path = _write(out, issued)
         print_json({"id": issued.uri, "file": str(path), "new": issued.new})
     else:
         sys.stdout.write(issued.document + "\n")
@@ -133,15 +136,15 @@ async def cmd_issue_one(args) -> int:
 
 
 async def cmd_issue_batch(args) -> int:
+    from node.cli_files import output_dir
     from node.issuance.batch import BatchIssuer, count_rows, file_digest, read_rows
 
     if args.chunk_size < 1:
         raise InvalidInput("--chunk-size must be at least 1")
     source = Path(args.file)
+    out = output_dir(args.out)  # checked before anything is issued
     total = count_rows(source, args.encoding)  # reads the whole file once before anything is written
     rows = read_rows(source, args.encoding)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
 
     def progress(summary) -> None:
         print(f"puente: batch {summary.batch_id}: {summary.processed} of {summary.total} rows, {summary.issued} issued, "
@@ -177,24 +180,24 @@ async def cmd_credential_status(args) -> int:
 
 
 async def cmd_credential_export(args) -> int:
+    from node.cli_files import output_file, write_atomically
     from node.issuance import delivery
 
+    out = output_file(args.out)  # checked before the (slow) rendering
     async with _open(args) as services:
         service = _service(services)
         issued = await service.credential(args.credential_id)
         body = delivery.render(issued.document, args.format, verify_url=delivery.verify_url(service.base_url, issued.id))
-    Path(args.out).write_bytes(body)
-    print_json({"id": issued.uri, "format": args.format, "file": args.out})
+    write_atomically(out, body)
+    print_json({"id": issued.uri, "format": args.format, "file": str(out)})
     return 0
 
 
 def _write(directory: Path, issued) -> Path:
     """Write via a temporary file so an interrupted run never leaves a truncated credential behind."""
-    path = directory / f"{issued.id}.json"
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(issued.document + "\n", encoding="utf-8")
-    tmp.replace(path)
-    return path
+    from node.cli_files import write_atomically
+
+    return write_atomically(directory / f"{issued.id}.json", (issued.document + "\n").encode("utf-8"))
 
 
 def _read_json(path: str):

@@ -88,6 +88,8 @@ def read_catalogue_file(path: str | Path) -> Catalogue:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise InvalidInput(f"cannot read catalogue file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise InvalidInput(f"catalogue file {path} is not UTF-8 text") from None
     try:
         document = json.loads(text)
     except ValueError as exc:

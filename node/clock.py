@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Protocol
@@ -36,7 +37,14 @@ def isoformat_z(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
+# XSD dateTimeStamp (what VC 2.0 requires of validFrom, validUntil and proof dates): the offset is
+# mandatory. "2026-06-01T12:00:00" is a different instant in Guatemala and in Madrid, so reading it as
+# UTC would silently move a validity period by hours; such a value is refused instead.
+_DATE_TIME_STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+
+
 def parse_datetime(value: str) -> datetime:
-    """Parse an XSD dateTime; a value without an offset is read as UTC."""
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    """Parse an XSD dateTimeStamp (date, time and an offset or Z); anything else raises ValueError."""
+    if not isinstance(value, str) or not _DATE_TIME_STAMP.match(value):
+        raise ValueError(f"not a date-time with an offset (e.g. 2026-06-01T12:00:00Z): {value!r}")
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Mapping, Sequence
 
+from node.clock import parse_datetime
 from node.errors import InvalidInput
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -319,9 +320,10 @@ def _check_evidence(evidence: Sequence[Any]) -> list[Mapping[str, Any]]:
 
 def _check_date(name: str, value: str) -> str:
     try:
-        if "T" in value:
-            datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if "T" in value:  # a date-time must carry its offset (XSD dateTimeStamp)
+            parse_datetime(value)
             return value
         return date.fromisoformat(value).isoformat() + "T00:00:00Z"
     except ValueError:
-        raise InvalidInput(f"{name} must be a date (YYYY-MM-DD), got {value!r}") from None
+        raise InvalidInput(f"{name} must be a date (YYYY-MM-DD) or a date-time with an offset "
+                           f"(YYYY-MM-DDThh:mm:ssZ), got {value!r}") from None

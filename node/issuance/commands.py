@@ -187,7 +187,12 @@ async def cmd_credential_export(args) -> int:
     async with _open(args) as services:
         service = _service(services)
         issued = await service.credential(args.credential_id)
-        body = delivery.render(issued.document, args.format, verify_url=delivery.verify_url(service.base_url, issued.id))
+        status = None
+        if args.format == "pdf":  # a revoked or suspended credential's PDF says so
+            current = await service.credential_status(issued.id)
+            status = delivery.status_note(current["state"], current["events"])
+        body = delivery.render(issued.document, args.format, verify_url=delivery.verify_url(service.base_url, issued.id),
+                               status=status)
     write_atomically(out, body)
     print_json({"id": issued.uri, "format": args.format, "file": str(out)})
     return 0

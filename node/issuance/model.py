@@ -279,10 +279,13 @@ class IssueRequest:
     # OB3 `evidence` entries (e.g. an RPL assessment). Not part of the idempotency key: the caller
     # makes the row content unique per case (its narrative names the case).
     evidence: tuple[Mapping[str, Any], ...] = ()
+    # Set for a partial recognition (RPL): the credential certifies only these units, never the whole.
+    partial_units: tuple[str, ...] = ()
 
     @classmethod
     def from_row(cls, template_id: str, row: Mapping[str, Any],
-                 evidence: Sequence[Mapping[str, Any]] | None = None) -> "IssueRequest":
+                 evidence: Sequence[Mapping[str, Any]] | None = None,
+                 partial_units: Sequence[str] = ()) -> "IssueRequest":
         extras = {}
         for name in OPTIONAL_COLUMNS:
             value = row.get(name)
@@ -301,11 +304,14 @@ class IssueRequest:
             normalise_identifier(row.get("identifier")),
             extras,
             tuple(_check_evidence(evidence or ())),
+            _check_units(partial_units),
         )
 
     def idempotency_key(self) -> str:
         """hash(template, identifier, row content): the same row issued twice is the same credential."""
         content = {"given_name": self.given_name, "family_name": self.family_name, **self.extras}
+        if self.partial_units:  # a partial credential is never "the same" as the full one
+            content["partial_units"] = list(self.partial_units)
         material = json.dumps([self.template_id, self.identifier, content], sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
@@ -316,6 +322,12 @@ def _check_evidence(evidence: Sequence[Any]) -> list[Mapping[str, Any]]:
         if "Evidence" not in (types if isinstance(types, list) else [types]):
             raise InvalidInput("each evidence entry must be an object whose type includes 'Evidence'")
     return list(evidence)
+
+
+def _check_units(units: Sequence[Any]) -> tuple[str, ...]:
+    if isinstance(units, str) or not all(isinstance(u, str) and u.strip() for u in units):
+        raise InvalidInput("partial units must be a list of non-empty unit names")
+    return tuple(u.strip() for u in units)
 
 
 def _check_date(name: str, value: str) -> str:

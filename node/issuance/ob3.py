@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, Mapping, Sequence
+from urllib.parse import quote
 
 from node.clock import isoformat_z
 from node.issuance.model import AchievementTemplate, Institution, Recipient, add_duration
@@ -101,6 +102,47 @@ def achievement(template: AchievementTemplate, base_url: str, *, puente_terms: b
     return out
 
 
+PARTIAL_ACHIEVEMENT_TYPE = "ext:PartialQualification"  # OB 3.0's extension pattern: never read as "Certificate"
+
+
+def partial_achievement_url(base_url: str, template_id: str, units: Sequence[str]) -> str:
+    """Its own id per set of units: a verifier matching achievements by id must never see the qualification's."""
+    return f"{achievement_url(base_url, template_id)}/partial?units={quote(','.join(units), safe='')}"
+
+
+def partial_name(qualification: str, units: Sequence[str]) -> str:
+    return f"Partial: {qualification} — units {', '.join(units)}"
+
+
+def partial_achievement(template: AchievementTemplate, units: Sequence[str], base_url: str) -> dict[str, Any]:
+    """What a `partial` RPL decision certifies: only the named units of the qualification.
+
+    Everything a verifier or wallet shows says so: the name ("Partial: <qualification> — units X, Y"), the
+    achievement type, the description, the criteria (only the certified units, never the qualification's
+    learning outcomes) and the id. Left out on purpose, because each would claim the whole qualification:
+    the qualification code (`humanCode`), the RQF, national-level and qualification alignments, the ESCO
+    skills of the whole and its notional workload. Plain OB 3.0 terms only, so the unmodified OB 3.0
+    schema and every wallet read it.
+    """
+    units = [u.strip() for u in units if u and u.strip()]
+    if not units:
+        raise ValueError("a partial achievement names at least one certified unit")
+    out: dict[str, Any] = {
+        "id": partial_achievement_url(base_url, template.id, units),
+        "type": ["Achievement"],
+        "achievementType": PARTIAL_ACHIEVEMENT_TYPE,
+        "name": partial_name(template.name, units),
+        "description": (f"Recognition of prior learning of part of {template.name}: only the units listed are certified. "
+                        "This is not the full qualification."),
+        "criteria": {"narrative": "\n".join(f"- {unit}" for unit in units)},
+        "inLanguage": template.languages[0] if template.languages else "es",
+        "tag": ["partial", "recognition of prior learning"],
+    }
+    if template.sector:
+        out["fieldOfStudy"] = template.sector
+    return out
+
+
 def recipient_subject(recipient: Recipient) -> dict[str, Any]:
     identifiers: list[dict[str, Any]] = [{
         "type": "IdentityObject",
@@ -136,11 +178,14 @@ def build_credential(
     extras: Mapping[str, str] | None = None,
     puente_terms: bool = False,
     evidence: Sequence[Mapping[str, Any]] = (),
+    partial_units: Sequence[str] = (),
 ) -> dict[str, Any]:
+    """`partial_units`: the credential certifies only these units of the template's qualification."""
     extras = extras or {}
     contexts = [VC_CONTEXT, OB_CONTEXT] + ([PUENTE_CONTEXT] if puente_terms else [])
     subject = recipient_subject(recipient)
-    subject["achievement"] = achievement(template, base_url, puente_terms=puente_terms)
+    subject["achievement"] = (partial_achievement(template, partial_units, base_url) if partial_units
+                              else achievement(template, base_url, puente_terms=puente_terms))
     for column, prop in (
         ("activity_start_date", "activityStartDate"),
         ("activity_end_date", "activityEndDate"),
@@ -154,7 +199,7 @@ def build_credential(
         "@context": contexts,
         "id": credential_id,
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
-        "name": template.name,
+        "name": subject["achievement"]["name"],
         "issuer": institution.profile(),
         "validFrom": isoformat_z(issued_at),
     }

@@ -21,12 +21,18 @@ def verification_page(credential: dict[str, Any], result: dict[str, Any]) -> str
     verdict = "Credencial válida" if ok else "Credencial NO válida"
     why = "".join(f"<li>{escape(REASONS.get(c.get('reason') or '', c.get('reason') or 'error'))} "
                   f"<small>({escape(str(c.get('check')))})</small></li>" for c in failures)
+    scope = []
+    if info["partial"]:  # said before anything else about the achievement: it is not the whole qualification
+        scope = [("Alcance", "Reconocimiento parcial: solo las unidades certificadas, no la calificación completa"),
+                 ("Unidades certificadas", "; ".join(info["outcomes"]))]
     rows = "".join(f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>" for k, v in (
-        ("Titular", info["holder"]), ("Logro", info["achievement"]), ("Emisor", info["issuer"]),
+        ("Titular", info["holder"]), *scope, ("Logro", info["achievement"]), ("Emisor", info["issuer"]),
         ("Emitida", info["valid_from"]), ("Vigente hasta", info["valid_until"] or "sin vencimiento"),
         ("Niveles", "; ".join(info["alignments"]))))
     color = "#1b7f3b" if ok else "#b00020"
-    return _page(verdict, color, (f"<ul>{why}</ul>" if why else "")
+    partial = ("<p><strong>Reconocimiento parcial</strong>: esta credencial certifica solo las unidades indicadas.</p>"
+               if info["partial"] else "")
+    return _page(verdict, color, (f"<ul>{why}</ul>" if why else "") + partial
                  + f"<table>{rows}</table><p><small>{escape(info['id'])}</small></p>")
 
 

@@ -66,7 +66,13 @@ async def credential_json(request: web.Request) -> web.Response:
 async def _rendering(request: web.Request, fmt: str) -> web.Response:
     service = _service(request)
     issued = await service.credential(request.match_info["credential_id"])
-    body = delivery.render(issued.document, fmt, verify_url=delivery.verify_url(service.base_url, issued.id))
+    status = None
+    if fmt == "pdf":  # a PDF of a revoked or suspended credential says so (the QR only links to the live verdict)
+        current = await service.credential_status(issued.id)
+        status = delivery.status_note(current["state"], current["events"])
+    # Off the event loop and cached by the document's digest (and status): drawing is CPU work.
+    body = await delivery.render_off_loop(issued.document, fmt, verify_url=delivery.verify_url(service.base_url, issued.id),
+                                          status=status)
     return document_response(request, body, content_type=delivery.FORMATS[fmt])
 
 

@@ -190,6 +190,21 @@ class IssuanceService:
                 raise Conflict("the credential could not be stored because of a concurrent change; try again")
             return IssuedCredential(winner.id, winner.uri, winner.document, new=False)
 
+    async def issue_in(self, uow, template_id: str, row: Mapping[str, Any], *, suite: str = DEFAULT_SUITE,
+                       evidence: Sequence[Mapping[str, Any]] | None = None,
+                       partial_units: Sequence[str] = ()) -> IssuedCredential:
+        """Issue one credential inside the caller's unit of work, without committing: the caller commits
+        it together with its own record (an RPL decision), so neither is ever stored without the other."""
+        request = IssueRequest.from_row(template_id, row, evidence, partial_units)
+        repo = IssuanceRepository(uow.session)
+        existing = (await repo.credentials_by_keys([request.idempotency_key()])).get(request.idempotency_key())
+        if existing:
+            return IssuedCredential(existing.id, existing.uri, existing.document, new=False)
+        issued, failures = await self.issue_requests(repo, template_id, [(None, request)], suite=suite)
+        if failures:
+            raise ValidationFailed(failures[0]["error"], errors=failures)
+        return issued[0]
+
     async def issue_requests(self, repo: IssuanceRepository, template_id: str,
                              requests: Sequence[tuple[int | None, IssueRequest]], *, suite: str,
                              batch_id: str | None = None) -> tuple[list[IssuedCredential], list[dict[str, Any]]]:
@@ -237,7 +252,7 @@ class IssuanceService:
             template=template, institution=institution, recipient=recipient,
             credential_id=ob3.credential_url(self.base_url, credential_uuid), issued_at=now,
             credential_status=allocation.entry(self.base_url), base_url=self.base_url, extras=request.extras,
-            puente_terms=self.puente_terms, evidence=request.evidence,
+            puente_terms=self.puente_terms, evidence=request.evidence, partial_units=request.partial_units,
         )
 
     # ------------------------------------------------------------------ reading
@@ -266,31 +281,38 @@ class IssuanceService:
     # ------------------------------------------------------------------ status changes
 
     async def change_status(self, credential_id: str, action: str, reason: str | None = None) -> dict[str, Any]:
+        async with self.uow() as uow:
+            out = await self.change_status_in(uow, credential_id, action, reason)
+            await uow.commit()
+            return out
+
+    async def change_status_in(self, uow, credential_id: str, action: str, reason: str | None = None) -> dict[str, Any]:
+        """A status change inside the caller's unit of work, without committing (an overturned RPL
+        decision revokes its credential in the same transaction that closes the appeal)."""
         if action not in TRANSITIONS:
             raise InvalidInput(f"unknown status action {action!r}; use revoke, suspend or unsuspend")
         if action == "revoke" and not (reason and reason.strip()):
             raise InvalidInput("a revocation needs a reason")
         allowed_from, target, set_bits, clear_bits = TRANSITIONS[action]
-        async with self.uow() as uow:
-            repo = IssuanceRepository(uow.session)
-            row = await repo.credential(credential_id, for_update=True)
-            if row.state not in allowed_from:
-                raise ForbiddenTransition(f"cannot {action} a credential that is {row.state}")
-            institution = await repo.institution(row.institution)
-            key = await self.keystore.signing_key(institution.did)
-            now = self.clock.now()
-            if row.status_list is not None:
-                await self.lists.change_value(repo, row.status_list, row.status_index, institution.did, key, now,
-                                              set_bits=set_bits, clear_bits=clear_bits)
-            else:  # issued before "message" lists: one bit in each of two single-purpose lists
-                for purpose, value in LEGACY_BIT_CHANGES[action]:
-                    list_id, index = (row.revocation_list, row.revocation_index) if purpose == "revocation" else (row.suspension_list, row.suspension_index)
-                    await self.lists.set_bit(repo, list_id, index, value, institution.did, key, now)
-            if not await repo.change_credential_state(row.id, row.state, target):
-                raise Conflict(f"the credential changed while it was being {target}; look at its status and try again")
-            repo.add(StatusEventRow(credential_id=row.id, action=action, reason=(reason or "").strip() or None, at=now))
-            await uow.commit()
-            return {"id": row.uri, "state": target, "action": action, "reason": reason, "at": now.isoformat()}
+        repo = IssuanceRepository(uow.session)
+        row = await repo.credential(credential_id, for_update=True)
+        if row.state not in allowed_from:
+            raise ForbiddenTransition(f"cannot {action} a credential that is {row.state}")
+        institution = await repo.institution(row.institution)
+        key = await self.keystore.signing_key(institution.did)
+        now = self.clock.now()
+        if row.status_list is not None:
+            await self.lists.change_value(repo, row.status_list, row.status_index, institution.did, key, now,
+                                          set_bits=set_bits, clear_bits=clear_bits)
+        else:  # issued before "message" lists: one bit in each of two single-purpose lists
+            for purpose, value in LEGACY_BIT_CHANGES[action]:
+                list_id, index = (row.revocation_list, row.revocation_index) if purpose == "revocation" else (row.suspension_list, row.suspension_index)
+                await self.lists.set_bit(repo, list_id, index, value, institution.did, key, now)
+        if not await repo.change_credential_state(row.id, row.state, target):
+            raise Conflict(f"the credential changed while it was being {target}; look at its status and try again")
+        repo.add(StatusEventRow(credential_id=row.id, action=action, reason=(reason or "").strip() or None, at=now))
+        await repo.flush()
+        return {"id": row.uri, "state": target, "action": action, "reason": reason, "at": now.isoformat()}
 
     async def credential_institution(self, credential_id: str) -> str:
         async with self.uow() as uow:

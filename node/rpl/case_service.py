@@ -3,7 +3,10 @@
 Every change loads the case, applies the pure model (which enforces the transition table and who may
 act), appends the transition to the history and saves, in one unit of work. A `full` or `partial`
 decision issues the credential through an injected callable (the issuance service in production), so
-this service can be tested without the issuance machinery; if issuing fails, nothing is recorded.
+this service can be tested without the issuance machinery. The callable works inside the case's unit
+of work and the case commits once: the credential (signed before the commit) and the decision are
+stored together or not at all. Likewise an overturned appeal revokes the decision's credential in the
+transaction that closes the case, and the history's last line names the revoked credential.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from node.clock import Clock, isoformat_z
 from node.errors import Conflict, InvalidInput, NotFound, ValidationFailed
 from node.rpl import repository as repo
-from node.rpl.model import INQUIRY, STATES, Case, EvidenceItem, Transition, assessment_evidence, too_long
+from node.rpl.model import CLOSED, INQUIRY, STATES, Case, EvidenceItem, Transition, assessment_evidence, too_long
 from node.rpl.orm import CaseEvidenceRow
 from node.rpl.validation import invalid
 
@@ -38,7 +41,11 @@ class CredentialOrder:
     narrative: str | None = None
 
 
-IssueCredential = Callable[[CredentialOrder], Awaitable[str]]  # returns the issued credential's id
+# Both run inside the case's unit of work (passed as the second argument) and never commit: the case
+# commits once, so a decision and its credential (or an overturn and its revocation) are stored together
+# or not at all.
+IssueCredential = Callable[[CredentialOrder, Any], Awaitable[str]]  # returns the issued credential's id
+RevokeCredential = Callable[[str, str, Any], Awaitable[None]]  # (credential id, reason, unit of work)
 # (institution, template id) -> None, or raises: a case must aim at something its institution can issue.
 CheckTemplate = Callable[[str, str], Awaitable[None]]
 
@@ -46,8 +53,9 @@ CheckTemplate = Callable[[str, str], Awaitable[None]]
 class CaseService:
     def __init__(self, uow_factory: Callable[[], Any], clock: Clock, issue_credential: IssueCredential | None,
                  *, new_id: Callable[[], str] = lambda: str(uuid.uuid4()), structured_evidence: bool = False,
-                 check_template: CheckTemplate | None = None) -> None:
+                 check_template: CheckTemplate | None = None, revoke_credential: RevokeCredential | None = None) -> None:
         self._uow = uow_factory
+        self._revoke = revoke_credential
         self._check_template = check_template
         self._structured_evidence = structured_evidence
         self._clock = clock
@@ -115,21 +123,32 @@ class CaseService:
             loaded = await self._load(uow, case_id, for_update=True)
             case = loaded.case
             transition = apply(case, self._clock.now())  # raises before anything is written
-            if issue and case.issues_credential:
-                case.credential_id = await self._issue_credential(case)
-                transition = Transition(**{**transition.__dict__, "details": {**transition.details, "credential_id": case.credential_id}})
-            repo.save_case(loaded.row, case)
-            loaded.row.updated_at = transition.at
             try:
+                details = {}
+                if issue and case.issues_credential:
+                    case.credential_id = await self._issue_credential(case, uow)
+                    details["credential_id"] = case.credential_id
+                if transition.to_state == CLOSED and case.credential_to_revoke:
+                    await self._revoke_credential(case, transition.reason, uow)
+                    details["revoked_credential"] = case.credential_to_revoke
+                if details:
+                    transition = Transition(**{**transition.__dict__, "details": {**transition.details, **details}})
+                repo.save_case(loaded.row, case)
+                loaded.row.updated_at = transition.at
                 await repo.append_transition(uow.session, transition)
-                await uow.commit()
+                await uow.commit()  # the one commit: case, history, credential and status change together
             except (StaleDataError, IntegrityError):
                 # Someone else changed the case between our read and our write (row_version or the
                 # history's (case_id, seq) caught it): nothing of ours was written.
                 raise Conflict(f"RPL case {case_id} was changed by someone else meanwhile; show it and try again") from None
         return await self.show(case_id)
 
-    async def _issue_credential(self, case: Case) -> str:
+    async def _revoke_credential(self, case: Case, reason: str, uow) -> None:
+        if self._revoke is None:  # fail closed: an overturned decision never leaves its credential valid
+            raise InvalidInput("this node cannot revoke the overturned decision's credential (no issuance service configured)")
+        await self._revoke(case.credential_to_revoke, case.revocation_reason(reason), uow)
+
+    async def _issue_credential(self, case: Case, uow) -> str:
         if self._issue is None:
             raise InvalidInput("this node cannot issue credentials (no issuance service configured)")
         evidence = assessment_evidence(case, structured=self._structured_evidence)
@@ -139,7 +158,7 @@ class CaseService:
             identifier=case.candidate_identifier, evidence=[evidence], units_certified=case.units_certified,
             narrative=evidence["narrative"],
         )
-        return await self._issue(order)
+        return await self._issue(order, uow)
 
     # -- evidence -------------------------------------------------------------------------------
 

@@ -261,6 +261,16 @@ class Case:
     def issues_credential(self) -> bool:
         return self.decision in ISSUING_OUTCOMES
 
+    @property
+    def credential_to_revoke(self) -> str | None:
+        """The credential an overturned decision leaves without grounds: it must not stay valid."""
+        return self.credential_id if self.appeal_outcome == OVERTURNED else None
+
+    def revocation_reason(self, reason: str) -> str:
+        """What the status history of the revoked credential says (the appeal, the case, the reviewer's why)."""
+        return (f"RPL appeal overturned the {self.decision} decision of case {self.id} "
+                f"(reviewer {self.reviewer}): {reason.strip()}")
+
     def _move(self, to_state: str, actor: str, reason: str, at: datetime, details: dict[str, Any]) -> Transition:
         errors = []
         if not (actor or "").strip():

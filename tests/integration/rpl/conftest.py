@@ -62,7 +62,7 @@ class FakeIssuer:
         self.orders = []
         self.fail = fail
 
-    async def __call__(self, order):
+    async def __call__(self, order, uow=None):  # uow: the case's unit of work (the real issuer stores in it)
         if self.fail:
             from node.errors import ValidationFailed
 

@@ -263,6 +263,23 @@ class BatchIssuer:
             job.updated_at = self.service.clock.now()
             await uow.commit()
 
+    async def credentials(self, batch_id: str, *, offset: int = 0, limit: int = 100) -> dict[str, Any]:
+        """One page of the credentials issued by a batch, in row order: {batch, offset, limit, total, items}."""
+        from sqlalchemy import func, select
+
+        from node.issuance.orm import CredentialRow
+
+        async with self.service.uow() as uow:
+            await IssuanceRepository(uow.session).batch(batch_id)  # NotFound for an unknown batch
+            total = await uow.session.scalar(select(func.count()).select_from(CredentialRow)
+                                             .where(CredentialRow.batch_id == batch_id))
+            rows = (await uow.session.execute(
+                select(CredentialRow.line, CredentialRow.uri, CredentialRow.state)
+                .where(CredentialRow.batch_id == batch_id)
+                .order_by(CredentialRow.line, CredentialRow.id).offset(offset).limit(limit))).all()
+        return {"batch": batch_id, "offset": offset, "limit": limit, "total": total,
+                "items": [{"line": line, "id": uri, "state": state} for line, uri, state in rows]}
+
     async def progress(self, batch_id: str) -> dict[str, Any]:
         async with self.service.uow() as uow:
             job = await IssuanceRepository(uow.session).batch(batch_id)

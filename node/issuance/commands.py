@@ -49,7 +49,9 @@ def register(cli: CommandLine) -> None:
     batch.add_argument("--file", required=True, help=f"CSV with given_name,family_name,identifier (optional: {','.join(OPTIONAL_COLUMNS)}); or JSON")
     batch.add_argument("--suite", choices=SUITES, default="eddsa-rdfc-2022")
     batch.add_argument("--encoding", default="utf-8-sig", help="text encoding of a CSV file (default UTF-8, with or without BOM)")
-    batch.add_argument("--out", required=True, help="directory for <credential-id-suffix>.json files")
+    batch.add_argument("--out", required=True, help="directory for <credential-id-suffix>.json files and the manifest "
+                       "batch-<batch id>.jsonl (one line per row: credential id, URL, files, or the error)")
+    batch.add_argument("--pdf", action="store_true", help="also write <credential-id-suffix>.pdf for each new credential")
     batch.add_argument("--chunk-size", type=int, default=200, help="rows per transaction (default 200)")
     status = cli.subcommand("issue", "status", "Progress of a batch job (JSON).", cmd_issue_status)
     status.add_argument("batch")
@@ -136,8 +138,10 @@ async def cmd_issue_one(args) -> int:
 
 
 async def cmd_issue_batch(args) -> int:
-    from node.cli_files import output_dir
+    from node.cli_files import output_dir, write_atomically
+    from node.issuance import delivery
     from node.issuance.batch import BatchIssuer, count_rows, file_digest, read_rows
+    from node.issuance.manifest import BatchManifest
 
     if args.chunk_size < 1:
         raise InvalidInput("--chunk-size must be at least 1")
@@ -150,13 +154,30 @@ async def cmd_issue_batch(args) -> int:
         print(f"puente: batch {summary.batch_id}: {summary.processed} of {summary.total} rows, {summary.issued} issued, "
               f"{summary.skipped} skipped, {len(summary.failed)} failed", file=sys.stderr, flush=True)
 
+    manifest = BatchManifest()
+
     async with _open(args) as services:
-        summary = await BatchIssuer(_service(services)).run(
+        service = _service(services)
+
+        def written(issued) -> None:
+            path = _write(out, issued)
+            pdf = out / f"{issued.id}.pdf"
+            if args.pdf and issued.new:
+                write_atomically(pdf, delivery.render(issued.document, "pdf",
+                                                      verify_url=delivery.verify_url(service.base_url, issued.id)))
+            manifest.credential(issued.line, uri=issued.uri, verify_url=delivery.verify_url(service.base_url, issued.id),
+                                new=issued.new, file=path.name, pdf=pdf.name if pdf.exists() else None)
+
+        summary = await BatchIssuer(service).run(
             args.template, rows, source_digest=file_digest(source), suite=args.suite, chunk_size=args.chunk_size,
-            on_credential=lambda issued: _write(out, issued), after_chunk=progress, expected_total=total,
+            on_credential=written, after_chunk=progress, expected_total=total,
         )
-    print_json(summary.to_json())
-    return 0
+    manifest.batch_id = summary.batch_id
+    for failure in summary.failed:
+        manifest.failure(failure["line"], failure["error"])
+    manifest_path = write_atomically(out / manifest.file_name, manifest.to_jsonl())
+    print_json({**summary.to_json(), "batch": summary.batch_id, "manifest": str(manifest_path)})
+    return 1 if summary.failed else 0  # a script must not mistake a partly failed batch for success
 
 
 async def cmd_issue_status(args) -> int:

@@ -206,9 +206,38 @@ async def issue_batch(request: web.Request) -> web.Response:
     await _require_issuer_of(request, template.institution)
     digest = hashlib.sha256(json.dumps(rows, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
     numbered = ((i, row if isinstance(row, dict) else {"_invalid": row}) for i, row in enumerate(rows, start=1))
-    summary = await BatchIssuer(service).run(template.id, numbered, source_digest=digest,
-                                             suite=body.get("suite") or "eddsa-rdfc-2022")
-    return web.json_response(summary.to_json())
+    credentials: list[dict[str, Any]] = []  # every good row's credential, issued now or before
+    summary = await BatchIssuer(service).run(
+        template.id, numbered, source_digest=digest, suite=body.get("suite") or "eddsa-rdfc-2022",
+        on_credential=lambda issued: credentials.append({"line": issued.line, "id": issued.uri, "new": issued.new}))
+    return web.json_response({**summary.to_json(), "batch": summary.batch_id,
+                              "credentials": sorted(credentials, key=lambda c: c["line"] or 0)})
+
+
+@routes.get("/batches/{batch_id}/credentials")
+async def batch_credentials(request: web.Request) -> web.Response:
+    """The credentials a batch issued, paged (?offset=0&limit=100), for the issuer of its institution."""
+    from node.issuance.batch import BatchIssuer
+
+    principal = await require_role(request, "issuer")  # authenticate before revealing anything about the batch
+    service = _service(request)
+    batch_id = request.match_info["batch_id"]
+    progress = await BatchIssuer(service).progress(batch_id)
+    template = await service.get_template(progress["template"])
+    if not principal.acts_for_institution(template.institution):
+        raise NotFound(f"no batch {batch_id}")  # another institution's batch: not even its existence
+    offset = _query_int(request, "offset", 0, 0, 10**9)
+    limit = _query_int(request, "limit", 100, 1, 1000)
+    return web.json_response(await BatchIssuer(service).credentials(batch_id, offset=offset, limit=limit))
+
+
+def _query_int(request: web.Request, name: str, default: int, low: int, high: int) -> int:
+    text = request.query.get(name)
+    if text is None:
+        return default
+    if not text.isascii() or not text.isdigit() or not low <= int(text) <= high:
+        raise InvalidInput(f"{name} must be a whole number from {low} to {high}")
+    return int(text)
 
 
 @routes.get("/batches/{batch_id}")
@@ -283,6 +312,8 @@ OPENAPI: dict[str, Any] = {
     "/credentials": {"post": _op("Issue one credential", auth=True, body="{template, given_name, family_name, identifier, suite}")},
     "/batches": {"post": _op("Issue a batch (resumable, idempotent per row)", auth=True, body="{template, suite, rows}")},
     "/batches/{batch_id}": {"get": _op("Batch progress", auth=True)},
+    "/batches/{batch_id}/credentials": {"get": _op("Credentials issued by a batch, in row order (paged: offset, limit)",
+                                                   auth=True)},
     "/credentials/{credential_id}/revoke": {"post": _op("Revoke (reason required)", auth=True, body="{reason}")},
     "/credentials/{credential_id}/suspend": {"post": _op("Suspend", auth=True, body="{reason}")},
     "/credentials/{credential_id}/unsuspend": {"post": _op("Lift a suspension", auth=True, body="{reason}")},

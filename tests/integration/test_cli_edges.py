@@ -173,3 +173,41 @@ def test_deep_json_input_is_one_line(cli, tmp_path):
     deep.write_text("[" * 100_000 + "]" * 100_000)
     code, out, err = cli("template", "create", deep)
     one_line_error(code, err)
+
+
+def test_batch_with_a_failed_row_exits_1_and_writes_a_manifest(cli, tmp_path):
+    rows = tmp_path / "rows.csv"
+    rows.write_text("given_name,family_name,identifier\nAna,López,ana@example.org\nSin,Identificador,\n"
+                    "Bo,Ng,bo@example.org\n", encoding="utf-8")
+    args = ("issue", "batch", "--template", "intecap-cocina-3", "--file", rows, "--suite", "eddsa-jcs-2022",
+            "--out", tmp_path / "out", "--pdf")
+    code, out, err = cli(*args)
+    assert code == 1, err
+    summary = json.loads(out)
+    assert summary["issued"] == 2 and [f["line"] for f in summary["failed"]] == [3]
+    manifest_path = tmp_path / "out" / f"batch-{summary['batch']}.jsonl"
+    assert summary["manifest"] == str(manifest_path)
+    lines = [json.loads(line) for line in manifest_path.read_text(encoding="utf-8").splitlines()]
+    assert [(m["line"], m["status"]) for m in lines] == [(2, "issued"), (3, "failed"), (4, "issued")]
+    assert "identifier" in lines[1]["error"] and lines[1]["credential"] is None
+    for entry in (lines[0], lines[2]):
+        credential = json.loads((tmp_path / "out" / entry["file"]).read_text())
+        assert credential["id"] == entry["credential"]
+        assert entry["verify_url"].endswith("/verify/" + entry["file"].removesuffix(".json"))
+        assert (tmp_path / "out" / entry["pdf"]).read_bytes().startswith(b"%PDF-")
+
+    code, out, err = cli(*args)  # run again: nothing new, same manifest, still exit 1 (the bad row is still bad)
+    assert code == 1 and json.loads(out)["manifest"] == str(manifest_path)
+    again = [json.loads(line) for line in manifest_path.read_text(encoding="utf-8").splitlines()]
+    assert [(m["line"], m["status"]) for m in again] == [(2, "already_issued"), (3, "failed"), (4, "already_issued")]
+    assert [m["credential"] for m in again] == [m["credential"] for m in lines]
+
+
+def test_batch_without_failures_exits_0(cli, tmp_path):
+    rows = tmp_path / "rows.csv"
+    rows.write_text("given_name,family_name,identifier\nAna,López,ana@example.org\n", encoding="utf-8")
+    code, out, err = cli("issue", "batch", "--template", "intecap-cocina-3", "--file", rows, "--suite", "eddsa-jcs-2022",
+                         "--out", tmp_path / "out")
+    assert code == 0, err
+    (entry,) = [json.loads(line) for line in open(json.loads(out)["manifest"], encoding="utf-8")]
+    assert entry["status"] == "issued" and entry["pdf"] is None

@@ -53,17 +53,23 @@ def test_institution_template_batch_revoke_verify(puente):
         "Eva,Ruiz,eva@example.org,\n", encoding="utf-8")
     args = ("issue", "batch", "--template", "intecap-cocina-3", "--file", str(work / "people.csv"),
             "--suite", "eddsa-jcs-2022", "--out", str(work / "out"))
-    first = ok(puente(*args))
-    assert first == {"issued": 3, "skipped": 0, "failed": [{"line": 4, "error": first["failed"][0]["error"]}]}
-    files = sorted((work / "out").iterdir())
+    run = puente(*args)
+    assert run.returncode == 1, run.stderr  # a row failed: the batch as a whole did not succeed
+    first = json.loads(run.stdout)
+    assert {k: first[k] for k in ("issued", "skipped", "failed")} == {
+        "issued": 3, "skipped": 0, "failed": [{"line": 4, "error": first["failed"][0]["error"]}]}
+    manifest = [json.loads(line) for line in open(first["manifest"], encoding="utf-8")]
+    assert [(m["line"], m["status"]) for m in manifest] == [(2, "issued"), (3, "issued"), (4, "failed"), (5, "issued")]
+    files = sorted((work / "out").glob("*.json"))
     assert len(files) == 3
     for path in files:
         credential = json.loads(path.read_text())
         assert path.name == credential["id"].rsplit("/", 1)[-1] + ".json"
         assert schema_errors(credential) == []
-    again = ok(puente(*args))
+    again = json.loads(puente(*args).stdout)
     assert (again["issued"], again["skipped"], len(again["failed"])) == (0, 3, 1)
-    assert len(list((work / "out").iterdir())) == 3
+    assert again["manifest"] == first["manifest"]  # same file, same batch, same manifest
+    assert len(list((work / "out").glob("*.json"))) == 3
 
     target = str(files[0])
     assert ok(puente("credential", "verify", target))["verified"] is True

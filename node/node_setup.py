@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from node.clock import Clock
-from node.errors import Conflict, InvalidInput, NotInitialised
+from node.errors import ConfigurationError, Conflict, InvalidInput, NotInitialised
 from node.settings import Settings, write_config
 
 OPERATOR_TOKEN_FILE = "operator-token"
@@ -49,13 +49,21 @@ def validate_node_settings(settings: Settings) -> None:
 
 
 def prepare_data_dir(settings: Settings) -> None:
-    # The database holds learners' personal data: a data directory we create is private to the node's
-    # user. An existing one (chosen by the operator) keeps its mode.
-    if not settings.data_dir.exists():
-        settings.data_dir.mkdir(mode=0o700, parents=True)
-    for private in (settings.keys_dir, settings.secrets_dir):
-        private.mkdir(mode=0o700, exist_ok=True)
-        os.chmod(private, 0o700)
+    # The data directory holds learners' personal data (the SQLite database), private keys and tokens:
+    # it is private to the node's user (0700), also when it already existed with a wider mode.
+    if settings.data_dir.exists() and not settings.data_dir.is_dir():
+        raise ConfigurationError(f"the data directory {settings.data_dir} is a file, not a directory")
+    try:
+        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(settings.data_dir, 0o700)
+        for private in (settings.keys_dir, settings.secrets_dir):
+            if private.exists() and not private.is_dir():
+                raise ConfigurationError(f"{private} is a file; the node keeps a directory there")
+            private.mkdir(mode=0o700, exist_ok=True)
+            os.chmod(private, 0o700)
+    except OSError as exc:
+        raise ConfigurationError(f"cannot prepare the data directory {settings.data_dir}: "
+                                 f"{(exc.strerror or str(exc)).lower()}") from None
 
 
 async def initialise(settings: Settings, *, force: bool = False, clock: Clock | None = None,

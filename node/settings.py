@@ -115,4 +115,8 @@ def write_config(settings: Settings) -> None:
     """Persist the non-secret settings chosen at `puente init`."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     config = {k: getattr(settings, k) for k in sorted(_FILE_KEYS) if getattr(settings, k) is not None}
-    settings.config_path.write_text(json.dumps(config, indent=2) + "\n")
+    # 0600: a database URL given with --database-url may carry a password.
+    fd = os.open(settings.config_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(json.dumps(config, indent=2) + "\n")
+    os.chmod(settings.config_path, 0o600)  # an existing file keeps its mode through O_CREAT

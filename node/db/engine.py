@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 
 def make_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
+        private_sqlite_file(url)
         engine = create_async_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -20,6 +21,29 @@ def make_engine(url: str) -> AsyncEngine:
 
         return engine
     return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def private_sqlite_file(url: str) -> None:
+    """The database holds learners' personal data: its file is the node user's only (0600), whether we
+    create it now (SQLite would use the umask, typically 0644) or it already existed. SQLite gives its
+    -wal and -shm files the database file's mode; existing ones are tightened too."""
+    import os
+
+    from sqlalchemy.engine import make_url
+
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    if not os.path.isdir(os.path.dirname(os.path.abspath(database))):
+        return  # connecting reports the missing directory
+    if not os.path.exists(database):
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT, 0o600))  # an empty file is an empty database
+    for path in (database, database + "-wal", database + "-shm"):
+        try:
+            if os.path.exists(path) and os.stat(path).st_mode & 0o077:
+                os.chmod(path, 0o600)
+        except PermissionError:
+            pass  # not ours (e.g. a shared read-only copy): leave it, connecting says what is wrong
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker:

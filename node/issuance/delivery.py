@@ -129,7 +129,10 @@ def pdf(credential: dict[str, Any], link: str, *, status: StatusNote | None = No
     doc = FPDF(format="A4")
     for style in FONT_FILES:
         doc.add_font(FONT_FAMILY, style, _font_path(style))
-    doc.set_auto_page_break(False)
+    qr_size = 45
+    # Long content (a partial recognition lists every certified unit) flows onto a second page rather
+    # than under the QR block, which always sits at the bottom of the last page.
+    doc.set_auto_page_break(True, margin=doc.b_margin)
     doc.add_page()
     doc.set_title(_text(info["achievement"]))
     width = doc.w - doc.l_margin - doc.r_margin
@@ -176,8 +179,10 @@ def pdf(credential: dict[str, Any], link: str, *, status: StatusNote | None = No
             line(f"- {outcome}", 9, "", 5)
     doc.ln(3)
     line(f"Fecha de emisión: {info['valid_from']}" + (f"    Válido hasta: {info['valid_until']}" if info["valid_until"] else ""), 10)
-    qr_size = 45
     top = doc.h - doc.b_margin - qr_size - 4
+    if doc.get_y() > top - 2:
+        doc.add_page()
+    doc.set_auto_page_break(False)
     doc.image(io.BytesIO(qr_png(link, box_size=10)), x=doc.l_margin, y=top, w=qr_size, h=qr_size)
     doc.set_xy(doc.l_margin + qr_size + 6, top + 4)
     doc.set_font(FONT_FAMILY, "", 8)

@@ -71,7 +71,9 @@ SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 
 # Longest accepted values (the storage columns' sizes): too long is a validation error, never a 500.
 MAX_LENGTH = {"name": 200, "actor": 200, "assessor": 200, "reviewer": 200, "method": 500, "identifier": 320,
-              "institution": 63, "template": 100, "evidence_name": 300, "media_type": 200, "url": 2000}
+              "institution": 63, "template": 100, "evidence_name": 300, "media_type": 200, "url": 2000, "unit": 200}
+# A partial decision's units become the credential's name, criteria and PDF: bounded, each named once.
+MAX_UNITS = 50
 MAX_EVIDENCE_BYTES = 10 * 1024 * 1024  # larger files belong in a document store, referenced by URL + digest
 
 
@@ -194,7 +196,7 @@ class Case:
         check_transition(self.state, DECISION)
         if outcome not in OUTCOMES:
             raise ValidationFailed(f"unknown decision {outcome!r}", errors=[{"path": "outcome", "error": f"one of {', '.join(OUTCOMES)}"}])
-        units = tuple(u.strip() for u in units if u and u.strip())
+        units = _check_units(units)
         if outcome == PARTIAL and not units:
             raise ValidationFailed("a partial decision must list the units certified", errors=[{"path": "units", "error": "required for partial"}])
         if outcome != PARTIAL and units:
@@ -290,6 +292,22 @@ class Case:
     def _require_actor(actor: str, expected: str | None, role: str) -> None:
         if expected is None or not _same_person(actor, expected):
             raise ValidationFailed(f"only {role} ({expected}) may do this, not {actor!r}", errors=[{"path": "actor", "error": f"must be {role}"}])
+
+
+def _check_units(units: Any) -> tuple[str, ...]:
+    """The certified units as given (trimmed, blanks dropped); refused when not text, too long, too many or repeated."""
+    if isinstance(units, str) or not isinstance(units, (list, tuple)) or not all(isinstance(u, str) for u in units):
+        raise ValidationFailed("units must be a list of unit names", errors=[{"path": "units", "error": "a list of strings"}])
+    units = tuple(u.strip() for u in units if u.strip())
+    errors = [{"path": f"units/{i}", "error": f"at most {MAX_LENGTH['unit']} characters"}
+              for i, unit in enumerate(units) if len(unit) > MAX_LENGTH["unit"]]
+    if len(units) > MAX_UNITS:
+        errors.append({"path": "units", "error": f"at most {MAX_UNITS} units"})
+    if len({" ".join(u.split()).casefold() for u in units}) != len(units):
+        errors.append({"path": "units", "error": "each unit at most once"})
+    if errors:
+        raise invalid("invalid units for the decision", errors)
+    return units
 
 
 def _same_person(a: str | None, b: str | None) -> bool:

@@ -66,3 +66,32 @@ async def test_schema_validation_of_new_credentials_runs_off_the_event_loop(serv
     monkeypatch.setattr(service_module, name, spy)
     await issuance.issue_one("intecap-albanileria-2", ROW)
     assert threads and all(t is not threading.main_thread() for t in threads)
+
+
+def test_cli_export_of_a_revoked_credential_pdf_says_so(node, capsys, monkeypatch, tmp_path):
+    import json
+
+    from node.cli import main
+
+    monkeypatch.setenv("PUENTE_DATA_DIR", str(node.data_dir))
+    monkeypatch.chdir(tmp_path)
+
+    def run(*args):
+        capsys.readouterr()
+        code = main([str(a) for a in args])
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        return out
+
+    run("institution", "create", "--slug", "intecap", "--name", "INTECAP", "--sector", "construction", "--rqf-level", "2")
+    template = {"id": "intecap-albanileria-2", "institution": "intecap", "name": "Albañil (nivel 2)",
+                "description": "Construye muros.", "sector": "construction", "rqf_level": 2}
+    (tmp_path / "template.json").write_text(json.dumps(template))
+    run("template", "create", tmp_path / "template.json")
+    issued = json.loads(run("issue", "one", "--template", "intecap-albanileria-2", "--given-name", "Nguyễn Thị",
+                            "--family-name", "Minh Khai", "--identifier", "minh@example.org"))
+    credential_id = issued["id"]  # without --out, the signed credential itself
+    run("credential", "revoke", credential_id, "--reason", "issued in error")
+    run("credential", "export", credential_id, "--format", "pdf", "--out", tmp_path / "revoked.pdf")
+    text = pdf_text((tmp_path / "revoked.pdf").read_bytes())
+    assert "CREDENCIAL REVOCADA el " in text and "Nguyễn Thị Minh Khai" in text

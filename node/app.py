@@ -16,6 +16,7 @@ from node.clock import Clock
 from node.http.keys import OPENAPI_DOCUMENT, SERVICES, SETTINGS
 from node.http.openapi import build_openapi
 from node.http.problems import problem_middleware
+from node.http.safety import add_security_headers
 from node.http.request_log import request_log_middleware
 from node.optional import import_optional
 from node.services import NodeServices
@@ -37,6 +38,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, services: Node
     # The request log is outermost so it records the status the problem middleware produced.
     app = web.Application(middlewares=[request_log_middleware, problem_middleware], client_max_size=MAX_BODY_BYTES)
     app[SETTINGS] = settings
+    app.on_response_prepare.append(add_security_headers)  # nosniff on every response
     if services is None:
         app.cleanup_ctx.append(_open_services(settings, clock))
     else:

@@ -184,6 +184,14 @@ class CaseService:
                 raise NotFound(f"case {case_id} has no stored evidence {evidence_id}")
             return row.content, row.media_type, row.sha256
 
+    async def evidence_name(self, case_id: str, evidence_id: int) -> str:
+        """The name the evidence was given (its download file name)."""
+        async with self._uow() as uow:
+            row = await repo.evidence_item(uow.session, case_id, evidence_id)
+            if row is None:
+                raise NotFound(f"case {case_id} has no evidence {evidence_id}")
+            return row.name
+
     # -- reading --------------------------------------------------------------------------------
 
     async def show(self, case_id: str) -> dict[str, Any]:

@@ -219,9 +219,14 @@ async def attach_evidence(request: web.Request) -> web.Response:
 @routes.get("/rpl/cases/{case_id}/evidence/{evidence_id:\\d+}")
 async def evidence_content(request: web.Request) -> web.Response:
     await _issuer_of_case(request)
-    content, media_type, sha256 = await _cases(request).evidence_content(request.match_info["case_id"], int(request.match_info["evidence_id"]))
-    return web.Response(body=content, content_type=media_type, headers={"Digest": f"sha-256={base64.b64encode(bytes.fromhex(sha256)).decode()}",
-                                                                        "Cache-Control": "private, no-store"})
+    from node.http.safety import attachment_response
+
+    case_id, evidence_id = request.match_info["case_id"], int(request.match_info["evidence_id"])
+    content, media_type, sha256 = await _cases(request).evidence_content(case_id, evidence_id)
+    # Uploaded bytes and an uploader-chosen media type: a download, never a page on this origin.
+    return attachment_response(content, media_type=media_type, name=await _cases(request).evidence_name(case_id, evidence_id),
+                               headers={"Digest": f"sha-256={base64.b64encode(bytes.fromhex(sha256)).decode()}",
+                                        "Cache-Control": "private, no-store"})
 
 
 def setup_routes(app: web.Application) -> None:

@@ -47,7 +47,7 @@ def _register_readiness(cli: CommandLine) -> None:
     record = cli.subcommand("readiness", "record", "Record a jurisdiction's answers to the checkpoints (validated; not yet published).",
                             cmd_readiness_record)
     record.add_argument("jurisdiction", metavar="JURISDICTION", help="ISO 3166-1 alpha-2 code, e.g. GT")
-    record.add_argument("--file", required=True, help='answers JSON: {"catalogue": {"id", "version"}?, "answers": [{"checkpoint", "answer", "evidence": [{"description", "url"}]}]}')
+    record.add_argument("--file", required=True, help='answers JSON: {"catalogue": {"id", "version"}?, "answers": [{"checkpoint", "answer", "supportingEvidence": [{"description", "url"}], "comment"}]}')
     record.add_argument("--by", default="ministry (CLI)", help="who records the answers (kept with them)")
 
     show = cli.subcommand("readiness", "show", "Show the latest recorded readiness assessment of a jurisdiction.", cmd_readiness_show)

@@ -7,6 +7,7 @@ scope, on the credential's validFrom?) and `schema` (OB 3.0 JSON Schema). Every 
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Any, Awaitable, Callable, Sequence
 
@@ -28,7 +29,8 @@ async def schema_check(credential: dict[str, Any], now: datetime) -> Sequence[Ch
 
     if not _types(credential) & OB3_TYPES:
         return [Check("schema", True, detail="not an Open Badges credential: no schema applies")]
-    errors = schema_errors(credential)
+    # JSON Schema validation is CPU work: a worker thread, so the event loop keeps serving meanwhile.
+    errors = await asyncio.to_thread(schema_errors, credential)
     if errors:
         shown = "; ".join(f"{e['path']}: {e['error']}" for e in errors[:3])
         return [Check("schema", False, "schema_invalid", f"{len(errors)} violation(s) of the OB 3.0 schema: {shown}")]

@@ -95,3 +95,22 @@ def test_cli_export_of_a_revoked_credential_pdf_says_so(node, capsys, monkeypatc
     run("credential", "export", credential_id, "--format", "pdf", "--out", tmp_path / "revoked.pdf")
     text = pdf_text((tmp_path / "revoked.pdf").read_bytes())
     assert "CREDENCIAL REVOCADA el " in text and "Nguyễn Thị Minh Khai" in text
+
+
+async def test_schema_validation_on_verify_runs_off_the_event_loop(services, issuance, monkeypatch):
+    from node.issuance import schema
+    from node.issuance.verify import verify_credential
+
+    issued = await issuance.issue_one("intecap-albanileria-2", ROW)
+    # The verifier's schema check (named ob3_schema_errors where credentialStatus may be an array).
+    name = "ob3_schema_errors" if hasattr(schema, "ob3_schema_errors") else "schema_errors"
+    threads, real = [], getattr(schema, name)
+
+    def spy(document):
+        threads.append(threading.current_thread())
+        return real(document)
+
+    monkeypatch.setattr(schema, name, spy)
+    result = await verify_credential(services, issued.to_json())
+    assert any(c.check == "schema" and c.ok for c in result.checks)
+    assert threads and all(t is not threading.main_thread() for t in threads)

@@ -132,29 +132,25 @@ def _load_did_documents(path: str) -> dict[str, dict]:
 
 @contextlib.asynccontextmanager
 async def _verifier(args: argparse.Namespace, documents: dict[str, dict]):
-    """A verifier backed by the node's store when this data directory holds a node, else standalone."""
-    from node.crypto.credentials import CredentialVerifier
+    """The node's own verifier (the one POST /verify uses) when this data directory holds a node; else
+    the same pipeline standalone, with an outbound client opened for this run (none with --offline)."""
     from node.crypto.did import DidResolver
     from node.crypto.signer import DocumentSigner
+    from node.issuance.verify import public_verifier, standalone_verifier
+    from node.outbound import FetchPolicy, OutboundClient
 
     settings = settings_from_args(args)
     if settings.initialised:
         from node.services import open_services
 
         async with open_services(settings) as services:
-            resolver = services.resolver.with_documents(documents)
-            yield CredentialVerifier(services.signer, resolver, services.clock, _status_checks(services, resolver, args.offline))
+            yield public_verifier(services, resolver=services.resolver.with_documents(documents), offline=args.offline)
         return
     signer = DocumentSigner(workers=1)
-    resolver = DidResolver(documents=documents)
+    outbound = None if args.offline else OutboundClient(FetchPolicy.parse(settings.fetch_allow))
     try:
-        yield CredentialVerifier(signer, resolver, SystemClock(), _status_checks(None, resolver, args.offline))
+        yield standalone_verifier(signer, DidResolver(documents=documents), SystemClock(), outbound)
     finally:
         signer.close()
-
-
-def _status_checks(services: Any, resolver: Any, offline: bool) -> list:
-    """Status lists are verified with the same resolver as the credential (so --did-documents counts)."""
-    from node.issuance.status_check import make_status_check
-
-    return [make_status_check(services, offline=offline, resolver=resolver)]
+        if outbound is not None:
+            await outbound.close()

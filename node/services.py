@@ -25,6 +25,7 @@ class NodeServices:
     signer: object  # node.crypto.signer.DocumentSigner
     keystore: object  # node.keystore.KeyStore
     resolver: object  # node.crypto.did.DidResolver
+    outbound: object = None  # node.outbound.OutboundClient: every request the node makes to other hosts
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory)
@@ -37,6 +38,7 @@ async def open_services(settings: Settings, clock: Clock | None = None, *, migra
     from node.crypto.signer import DocumentSigner
     from node.db.migrate import upgrade
     from node.keystore import KeyStore
+    from node.outbound import FetchPolicy, OutboundClient
 
     if migrate:
         await upgrade(settings.db_url)
@@ -44,10 +46,12 @@ async def open_services(settings: Settings, clock: Clock | None = None, *, migra
     session_factory = make_session_factory(engine)
     clock = clock or SystemClock()
     signer = DocumentSigner(workers=settings.workers)
+    outbound = OutboundClient(FetchPolicy.parse(settings.fetch_allow))
     try:
         keystore = KeyStore(settings, session_factory, clock=clock)
         resolver = DidResolver(local=keystore.resolve_local)
-        yield NodeServices(settings, clock, engine, session_factory, signer, keystore, resolver)
+        yield NodeServices(settings, clock, engine, session_factory, signer, keystore, resolver, outbound)
     finally:
+        await outbound.close()
         signer.close()
         await engine.dispose()

@@ -30,6 +30,9 @@ class Settings:
     log_level: str = "INFO"
     log_format: str = "json"  # "json" or "text"
     workers: int = 0  # process-pool size for canonicalization and batch signing; 0 = one per core
+    # Hosts (host or host:port) and networks (CIDR) the outbound client may reach although they are
+    # private/loopback/link-local (peers on a private network; 127.0.0.1 in tests and demos). Default: none.
+    fetch_allow: tuple[str, ...] = ()
 
     @property
     def db_url(self) -> str:
@@ -81,8 +84,10 @@ _ENV = {
     "PUENTE_LOG_LEVEL": "log_level",
     "PUENTE_LOG_FORMAT": "log_format",
     "PUENTE_WORKERS": "workers",
+    "PUENTE_FETCH_ALLOW": "fetch_allow",
 }
-_FILE_KEYS = {"database_url", "jurisdiction", "name", "base_url", "host", "port", "log_level", "log_format", "workers"}
+_FILE_KEYS = {"database_url", "jurisdiction", "name", "base_url", "host", "port", "log_level", "log_format", "workers",
+              "fetch_allow"}
 
 
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -106,15 +111,29 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
                 values[int_field] = int(values[int_field])
             except (TypeError, ValueError):
                 raise ConfigurationError(f"{int_field} must be a whole number, not {values[int_field]!r}") from None
+    if "fetch_allow" in values:
+        values["fetch_allow"] = _fetch_allow(values["fetch_allow"])
     if values.get("jurisdiction"):
         values["jurisdiction"] = str(values["jurisdiction"]).upper()
     return Settings(**values)
 
 
+def _fetch_allow(value: Any) -> tuple[str, ...]:
+    """A comma list (environment) or a JSON list (node.json) of host[:port] or CIDR entries, validated now."""
+    from node.outbound.policy import FetchPolicy
+
+    entries = value.split(",") if isinstance(value, str) else value
+    if not isinstance(entries, (list, tuple)) or not all(isinstance(e, str) for e in entries):
+        raise ConfigurationError("fetch_allow must be a comma-separated list of host[:port] or CIDR entries")
+    cleaned = tuple(e.strip() for e in entries if e.strip())
+    FetchPolicy.parse(cleaned)  # a typo is a configuration error at start, not a silent refusal later
+    return cleaned
+
+
 def write_config(settings: Settings) -> None:
     """Persist the non-secret settings chosen at `puente init`."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    config = {k: getattr(settings, k) for k in sorted(_FILE_KEYS) if getattr(settings, k) is not None}
+    config = {k: getattr(settings, k) for k in sorted(_FILE_KEYS) if getattr(settings, k) not in (None, ())}
     # 0600: a database URL given with --database-url may carry a password.
     fd = os.open(settings.config_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:

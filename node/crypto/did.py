@@ -118,6 +118,10 @@ class DidResolver:
     def with_documents(self, documents: Mapping[str, dict]) -> "DidResolver":
         return DidResolver(self._local, {**self._documents, **documents}, self._remote)
 
+    def with_remote(self, remote: RemoteFetch | None) -> "DidResolver":
+        """The same resolver fetching unknown did:web documents with `remote` (one verification's budget)."""
+        return DidResolver(self._local, self._documents, remote)
+
     async def resolve(self, did: str) -> dict[str, Any]:
         if not isinstance(did, str) or not did.startswith("did:"):
             raise KeyResolutionError(f"not a DID: {did!r}", "invalid_did")

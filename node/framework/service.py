@@ -241,7 +241,7 @@ class FrameworkService:
 
     async def verify(self, document: Any, resolver: Any) -> Any:
         """Proof by the issuer's key, validity, schema, and a complete, approved mapping."""
-        from node.crypto.credentials import CredentialVerifier
+        from node.verification.pipeline import CredentialVerifier
         from node.framework.publication import content_checks
 
         async def framework_checks(credential: dict[str, Any], _now: Any) -> list[Any]:

@@ -1,13 +1,13 @@
 """Public verification of a credential (what `POST /verify` answers to an employer without an account).
 
-The node's CredentialVerifier (proofs, issuer binding, validity period) plus three checks:
-`status` (Bitstring Status List), `accreditation` (was the issuer accredited, for this achievement's
-scope, on the credential's validFrom?) and `schema` (OB 3.0 JSON Schema). Every check fails closed.
+The wiring of the one pipeline (node/verification/pipeline.py: proofs, issuer binding, validity) for
+credentials: `schema` (OB 3.0 JSON Schema), `status` (Bitstring Status List, only after proofs and
+issuer passed) and the trust stage `accreditation` (was the issuer accredited, for this achievement's
+scope, on the credential's validFrom?). Every check fails closed.
 """
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 from typing import Any, Awaitable, Callable, Sequence
 
@@ -29,8 +29,7 @@ async def schema_check(credential: dict[str, Any], now: datetime) -> Sequence[Ch
 
     if not _types(credential) & OB3_TYPES:
         return [Check("schema", True, detail="not an Open Badges credential: no schema applies")]
-    # JSON Schema validation is CPU work: a worker thread, so the event loop keeps serving meanwhile.
-    errors = await asyncio.to_thread(schema_errors, credential)
+    errors = schema_errors(credential)
     if errors:
         shown = "; ".join(f"{e['path']}: {e['error']}" for e in errors[:3])
         return [Check("schema", False, "schema_invalid", f"{len(errors)} violation(s) of the OB 3.0 schema: {shown}")]
@@ -45,7 +44,7 @@ class AccreditationCheck:
         self._trust_lookup = trust_lookup
 
     async def __call__(self, credential: dict[str, Any], now: datetime) -> Sequence[Check]:
-        from node.crypto.credentials import issuer_id
+        from node.verification.checks import issuer_id
         from node.issuance.repository import IssuanceRepository
 
         issuer = issuer_id(credential)
@@ -78,15 +77,27 @@ class AccreditationCheck:
         return [Check("accreditation", True, detail=f"{institution.name}, accredited for this achievement on {issued_on.date()}")]
 
 
-def public_verifier(services, *, fetch=None, trust_lookup: TrustLookup | None = None):
-    """The verifier behind POST /verify, wired to the node's services."""
-    from node.crypto.credentials import CredentialVerifier
+def public_verifier(services, *, resolver: Any = None, offline: bool = False, trust_lookup: TrustLookup | None = None):
+    """The one credential verifier of a node: POST /verify, the QR page and `puente credential verify`
+    run in a node's data directory all use it, so they give the same verdicts. `resolver`: the node's
+    resolver with extra DID documents (the CLI's --did-documents); `offline`: fetch nothing."""
     from node.issuance.service import IssuanceService
     from node.issuance.status_check import make_status_check
+    from node.verification.pipeline import CredentialVerifier
 
     issuance = IssuanceService.from_services(services)
-    checks = [make_status_check(services, fetch=fetch), AccreditationCheck(issuance, trust_lookup), schema_check]
-    return CredentialVerifier(services.signer, services.resolver, services.clock, extra_checks=checks)
+    return CredentialVerifier(services.signer, resolver or services.resolver, services.clock, [schema_check],
+                              status=make_status_check(services), trust=AccreditationCheck(issuance, trust_lookup),
+                              outbound=None if offline else services.outbound)
+
+
+def standalone_verifier(signer: Any, resolver: Any, clock: Any, outbound: Any = None):
+    """The same pipeline without a node (`puente credential verify` elsewhere): proofs, issuer binding,
+    validity, schema and status; no accreditation data, which the result reports as "trust": "not_consulted"."""
+    from node.issuance.status_check import make_status_check
+    from node.verification.pipeline import CredentialVerifier
+
+    return CredentialVerifier(signer, resolver, clock, [schema_check], status=make_status_check(None), outbound=outbound)
 
 
 async def verify_credential(services, credential: Any, **options) -> VerificationResult:

@@ -210,7 +210,7 @@ class ReadinessService:
     async def verify(self, document: Any, resolver: Any) -> Any:
         """Full check of a readiness assessment, ours or a peer's: proof by the issuer's key, validity,
         schema, and that the result follows from the answers under the cited catalogue version."""
-        from node.crypto.credentials import CredentialVerifier
+        from node.verification.pipeline import CredentialVerifier
         from node.rpl.readiness import consistency_checks
 
         async def readiness_checks(credential: dict[str, Any], _now: Any) -> list[Any]:

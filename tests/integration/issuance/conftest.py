@@ -29,12 +29,13 @@ async def issuance(services):
 
 @pytest.fixture
 def verifier(services):
-    """The node's credential verifier with the issuance status check plugged in."""
-    from node.crypto.credentials import CredentialVerifier
+    """The node's credential pipeline with the issuance status stage (own lists from the database;
+    others through the node's outbound client unless offline)."""
     from node.issuance.status_check import make_status_check
+    from node.verification.pipeline import CredentialVerifier
 
-    def make(fetch=None, offline=False):
-        check = make_status_check(services, fetch=fetch, offline=offline)
-        return CredentialVerifier(services.signer, services.resolver, services.clock, extra_checks=[check])
+    def make(offline=False):
+        return CredentialVerifier(services.signer, services.resolver, services.clock, status=make_status_check(services),
+                                  outbound=None if offline else services.outbound)
 
     return make

@@ -1,7 +1,5 @@
 import json
 
-from node.issuance.status_check import StatusCheck, http_fetch
-
 ROW = {"template": "intecap-albanileria-2", "given_name": "Ana", "family_name": "López", "identifier": "ana@example.org"}
 
 
@@ -65,36 +63,6 @@ async def test_verify_refuses_tampering_and_bad_input(client, issuance, auth_hea
     assert missing.status == 404
 
 
-async def test_remote_status_list_fetched_over_http_and_fails_closed(client, issuance, services):
-    issued = (await issuance.issue_one("intecap-albanileria-2", {k: v for k, v in ROW.items() if k != "template"})).to_json()
-    now = services.clock.now()
-
-    async def verify_list(listing, at):
-        return await services.signer.verify(listing, services.resolver, now=at)
-
-    remote = StatusCheck(fetch=http_fetch, verify_list=verify_list)  # no own lists: goes over HTTP to 127.0.0.1
-    assert [c.ok for c in await remote(issued, now)] == [True]
-    await issuance.change_status(issued["id"], "suspend", "under review")
-    checks = await remote(issued, now)
-    assert (checks[0].ok, checks[0].reason) == (False, "suspended")
-
-    async def forged(url):
-        listing = await http_fetch(url)
-        listing["credentialSubject"]["encodedList"] = "uH4sIAAAAAAAAA-3BMQEAAADCoPVPbQwfoAAAAAAAAAAAAAAAAAAAAIC3AYbSVKsAQAAA"
-        return listing
-
-    checks = await StatusCheck(fetch=forged, verify_list=verify_list)(issued, now)
-    assert (checks[0].ok, checks[0].reason) == (False, "invalid_status_list")
-
-    async def unreachable(url):
-        raise ConnectionError("no route")
-
-    checks = await StatusCheck(fetch=unreachable, verify_list=verify_list)(issued, now)
-    assert (checks[0].ok, checks[0].reason) == (False, "status_unavailable")
-    offline = await StatusCheck(fetch=None)(issued, now)
-    assert offline[0].ok is False
-
-
 async def test_batch_over_http_is_idempotent(client, issuance, auth_headers):
     issuer = await auth_headers("issuer", actor="intecap")
     rows = [{"given_name": f"P{i}", "family_name": "X", "identifier": f"p{i}@example.org"} for i in range(4)] + [{"given_name": "Bad"}, 7]
@@ -152,21 +120,3 @@ async def test_issue_over_http_refuses_bad_bodies(client, issuance, auth_headers
         response = await client.post("/credentials", json=body, headers=issuer)
         assert response.status == status, (body, await response.text())
         assert response.headers["Content-Type"].startswith("application/problem+json")
-
-
-async def test_standalone_status_check_with_given_did_documents(client, issuance, services):
-    """What `puente credential verify --did-documents` does without a node: fetch, verify, read."""
-    from node.crypto.did import DidResolver
-    from node.issuance.status_check import make_status_check
-
-    issued = (await issuance.issue_one("intecap-albanileria-2", {k: v for k, v in ROW.items() if k != "template"})).to_json()
-    did = issued["issuer"]["id"]
-    documents = {did: await services.keystore.did_document(did)}
-    now = services.clock.now()
-    check = make_status_check(None, resolver=DidResolver(documents=documents))
-    assert [c.ok for c in await check(issued, now)] == [True]
-    await issuance.change_status(issued["id"], "revoke", "x")
-    assert [(c.ok, c.reason) for c in await check(issued, now)] == [(False, "revoked")]
-    blind = make_status_check(None)  # cannot resolve the issuer's did:web: fails closed
-    assert (await blind(issued, now))[0].ok is False
-    assert (await make_status_check(None, offline=True)(issued, now))[0].reason == "status_unavailable"

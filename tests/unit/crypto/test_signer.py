@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 import pytest
 
 from node.clock import FixedClock
-from node.crypto.credentials import CredentialVerifier
+from node.verification.pipeline import CredentialVerifier
 from node.crypto.data_integrity import add_proof
 from node.crypto.did import DidResolver
 from node.crypto.keys import KeyPair

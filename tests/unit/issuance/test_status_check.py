@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 import pytest
 
 from node.issuance.status_check import StatusCheck
+from node.verification.pipeline import Fetching
 from node.issuance.status_list import LIST_SIZE, STATUS_SIZE, Bitstring, list_credential, message_entry, status_entry
 
 NOW = datetime(2026, 3, 1, tzinfo=timezone.utc)
@@ -38,7 +39,7 @@ async def run(entry, document):
         assert url == URL
         return copy.deepcopy(document)
 
-    checks = await StatusCheck(fetch=fetch, verify_list=verified)(credential(entry), NOW)
+    checks = await StatusCheck()(credential(entry), Fetching(NOW, fetch, lambda listing: verified(listing, NOW)))
     assert [c.check for c in checks] == ["status"]
     return checks[0].ok, checks[0].reason
 

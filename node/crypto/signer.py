@@ -18,6 +18,7 @@ from typing import Any, Sequence
 from node.crypto.cryptosuites import DEFAULT_SUITE
 from node.crypto.data_integrity import KeyResolutionError, add_proof, verify_document
 from node.crypto.keys import KeyPair, PublicKey
+from node.crypto.parent_watch import exit_with
 from node.errors import PuenteError
 from node.verification import VerificationResult
 
@@ -39,7 +40,9 @@ class DocumentSigner:
         if self._pool is None:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["node.crypto.signer"])
-            self._pool = ProcessPoolExecutor(max_workers=self._workers, mp_context=context)
+            # Workers exit when this process does, even on SIGKILL (no orphans; see parent_watch).
+            self._pool = ProcessPoolExecutor(max_workers=self._workers, mp_context=context,
+                                             initializer=exit_with, initargs=(os.getpid(),))
         return self._pool
 
     async def _run(self, fn, *args):

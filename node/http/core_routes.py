@@ -7,6 +7,8 @@ from aiohttp import web
 from node import __version__
 from node.db.engine import ping
 from node.errors import NotFound
+from node.http.home import OPENAPI as HOME_OPENAPI
+from node.http.home import home
 from node.http.io import document_response
 from node.http.keys import OPENAPI_DOCUMENT, SERVICES
 
@@ -48,6 +50,7 @@ async def openapi(request: web.Request) -> web.Response:
 
 
 def setup_routes(app: web.Application) -> None:
+    app.router.add_get("/", home)
     app.router.add_get("/health", health)
     app.router.add_get("/openapi.json", openapi)
     app.router.add_get("/.well-known/did.json", node_did_document)
@@ -62,6 +65,7 @@ _DID_RESPONSES = {
 }
 
 OPENAPI = {
+    **HOME_OPENAPI,
     "/health": {"get": {
         "summary": "Node health", "operationId": "health",
         "responses": {

@@ -309,3 +309,41 @@ async def test_a_status_list_at_a_private_address_is_refused_in_the_verdict(sign
     finally:
         await client.close()
     assert client.requests == 0
+
+
+async def test_did_web_issuers_are_resolved_through_the_client(lists, allowed, signer, monkeypatch):
+    port = lists.base.rsplit(":", 1)[1]
+    did = f"did:web:127.0.0.1%3A{port}:issuers:acme"
+    key = KeyPair.generate(controller=did, fragment="key-1")
+    lists.serve("/issuers/acme/did.json", {"@context": ["https://www.w3.org/ns/did/v1"], "id": did,
+                                           "verificationMethod": [key.verification_method()], "assertionMethod": [key.id]})
+    url = lists.base + "/status/acme"
+    lists.serve("/status/acme", signed_list(key, url))
+    credential = signed_credential(key, status_entry(url, "revocation", 3))
+    result = await verifier(signer, allowed).verify(credential)
+    assert result.verified, result.to_json()
+    assert lists.hits == {"/issuers/acme/did.json": 1, "/status/acme": 1}  # the DID document once per verification
+
+    closed = OutboundClient()
+    forbid_connecting(closed, monkeypatch)
+    result = await verifier(signer, closed).verify(credential)
+    assert {c.check: c.reason for c in result.failures} == {
+        "proof.verificationMethod": "fetch_refused", "issuer": "issuer_mismatch", "status": "not_checked"}
+    assert closed.requests == 0
+
+
+async def test_the_app_opens_and_closes_the_client(settings):
+    from aiohttp.test_utils import TestServer
+
+    from node.app import create_app
+    from node.http.keys import SERVICES
+    from node.outbound import OutboundClient
+
+    app = create_app(settings)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    outbound = app[SERVICES].outbound
+    assert isinstance(outbound, OutboundClient) and outbound.policy == FetchPolicy.parse(settings.fetch_allow)
+    outbound._open()  # as the first fetch would
+    await server.close()
+    assert outbound._session is None  # closed with the app's cleanup context

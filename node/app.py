@@ -24,6 +24,7 @@ from node.settings import Settings
 
 ROUTE_MODULES = (
     "node.http.core_routes",
+    "node.http.audit_routes",
     "node.framework.routes",
     "node.rpl.routes",
     "node.issuance.routes",

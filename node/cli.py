@@ -15,9 +15,10 @@ import sys
 from typing import Any, Callable
 
 from node import __version__
-from node.errors import PuenteError
+from node.errors import InvalidInput, PuenteError
 from node.optional import import_optional
 from node.settings import Settings, load_settings
+from node.tokens import Principal, acting_as
 
 COMMAND_MODULES = (
     "node.credential_commands",
@@ -68,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", help="node data directory (default: $PUENTE_DATA_DIR or ./var/node)")
     parser.add_argument("--database-url", help="sqlite:///path or postgresql://... (default: SQLite in the data directory)")
     parser.add_argument("--debug", action="store_true", help="show the Python traceback of an unexpected error")
+    parser.add_argument("--as", dest="acting_subject", metavar="NAME",
+                        help="who runs this command, recorded in the audit trail (default: your operating-system user)")
     cli = CommandLine(parser)
     for name in COMMAND_MODULES:
         module = import_optional(name)  # a capability not built yet has no commands
@@ -78,6 +81,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
     return load_settings(data_dir=getattr(args, "data_dir", None), database_url=getattr(args, "database_url", None))
+
+
+def cli_principal(args: argparse.Namespace) -> Principal:
+    """The CLI acts as the operator of the node (it holds the data directory and the database); who runs
+    it is recorded as given with --as, else the operating-system user."""
+    name = getattr(args, "acting_subject", None)
+    if name is not None and (not name.strip() or len(name.strip()) > 300 or any(ord(c) < 32 for c in name)):
+        raise InvalidInput("--as needs a name (1-300 characters, no control characters)")
+    return Principal(subject=(name or "").strip() or _os_user(), role="operator")
+
+
+def _os_user() -> str:
+    import os
+    import pwd
+
+    try:
+        return pwd.getpwuid(os.getuid()).pw_name
+    except (KeyError, OSError):
+        return f"uid {os.getuid()}"
 
 
 def print_json(value: Any, stream=None) -> None:
@@ -93,9 +115,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     try:
-        outcome = args.func(args)
-        if inspect.iscoroutine(outcome):
-            outcome = asyncio.run(outcome)
+        with acting_as(cli_principal(args)):  # asyncio.run copies this context into the command's task
+            outcome = args.func(args)
+            if inspect.iscoroutine(outcome):
+                outcome = asyncio.run(outcome)
         return int(outcome or 0)
     except PuenteError as exc:
         print(f"puente: {exc.detail}", file=sys.stderr)

@@ -1,4 +1,4 @@
-"""Top-level node commands: init, serve, seed, token, did, key, db.
+"""Top-level node commands: init, serve, seed, token, audit, did, key, db.
 
 Every command except `init` needs an initialised data directory and says so in one line otherwise.
 Secrets are never printed, except a newly created API token (`puente token create`), exactly once.
@@ -36,11 +36,19 @@ def register(cli: CommandLine) -> None:
     token = cli.subcommand("token", "create", "Create an API token for a role; the token is printed once and never stored.",
                            cmd_token_create, group_help="API tokens for admin operations")
     token.add_argument("--role", required=True, choices=("ministry", "issuer", "operator"))
-    token.add_argument("--actor", required=True, help="who uses the token, e.g. an institution slug or a person")
+    token.add_argument("--subject", required=True, help="the person who will hold the token, e.g. \"Ana López\"")
+    token.add_argument("--jurisdiction", help="ministry tokens: the jurisdiction they act for (a ministry hosted here), e.g. GT")
+    token.add_argument("--institution", help="issuer tokens: the institution they act for (its slug), e.g. intecap")
 
-    cli.subcommand("token", "list", "List API tokens (id, role, actor, dates; never the tokens themselves).", cmd_token_list)
+    cli.subcommand("token", "list", "List API tokens (id, role, subject, scope, dates; never the tokens themselves).", cmd_token_list)
     revoke = cli.subcommand("token", "revoke", "Revoke an API token by the id that puente token list shows.", cmd_token_revoke)
     revoke.add_argument("id")
+
+    audit = cli.subcommand("audit", "list", "List the audit trail of writes (who, what, when), newest first.", cmd_audit_list,
+                           group_help="the audit trail of every write")
+    audit.add_argument("--since", help="only writes from this date (2026-06-01) or date-time with offset")
+    audit.add_argument("--subject", help="only writes by this person (a token's subject, or the name given with --as)")
+    audit.add_argument("--limit", default="100", help="at most this many events (1-1000, default 100)")
 
     document = cli.subcommand("did", "document", "Print the DID document of a DID hosted on this node.", cmd_did_document,
                               group_help="DIDs hosted on this node")
@@ -167,12 +175,14 @@ async def cmd_seed(args: argparse.Namespace) -> int:
 
 async def cmd_token_create(args: argparse.Namespace) -> int:
     from node.services import open_services
-    from node.tokens import create_token, digest, token_id
+    from node.tokens import authenticate, create_token, digest, token_id
 
     async with open_services(node_settings(args)) as services:
         async with services.uow() as uow:
-            token = await create_token(uow, services.clock, role=args.role, actor=args.actor)
-    print_json({"token": token, "id": token_id(digest(token)), "role": args.role, "actor": args.actor.strip(),
+            token = await create_token(uow, services.clock, role=args.role, subject=args.subject,
+                                       jurisdiction=args.jurisdiction, institution=args.institution)
+            created = await authenticate(uow, token)
+    print_json({"token": token, "id": token_id(digest(token)), **created.to_json(),
                 "note": "store this token now: it is not kept by the node and cannot be shown again"})
     return 0
 
@@ -194,6 +204,17 @@ async def cmd_token_revoke(args: argparse.Namespace) -> int:
     async with open_services(node_settings(args)) as services:
         async with services.uow() as uow:
             print_json(await revoke_token_id(uow, services.clock, args.id))
+    return 0
+
+
+async def cmd_audit_list(args: argparse.Namespace) -> int:
+    from node.audit import list_events, parse_limit, parse_since
+    from node.services import open_services
+
+    since, limit = parse_since(args.since), parse_limit(args.limit)
+    async with open_services(node_settings(args)) as services:
+        async with services.uow() as uow:
+            print_json(await list_events(uow.session, since=since, subject=args.subject, limit=limit))
     return 0
 
 

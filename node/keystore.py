@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from node.audit import record
 from node.clock import Clock, SystemClock
 from node.db.orm import IDENTITY_KINDS, Identity, IdentityKey
 from node.db.uow import UnitOfWork
@@ -111,6 +112,7 @@ class KeyStore:
             try:
                 await uow.session.flush()  # the identity row must exist before its key row (FK)
                 uow.session.add(_key_row(key, did, 1, file_name, now))
+                record(uow.session, "identity.create", did, at=now)
                 await uow.commit()
             except IntegrityError:  # created concurrently by another request or process
                 raise Conflict(f"identity {did} already exists") from None
@@ -180,6 +182,7 @@ class KeyStore:
             key.save(self._settings.keys_dir / file_name)
             current.retired_at = now
             uow.session.add(_key_row(key, did, seq, file_name, now))
+            record(uow.session, "key.rotate", key.id, at=now)
             try:
                 await uow.commit()
             except IntegrityError:  # another rotation of the same DID won the race for this key number

@@ -104,7 +104,7 @@ async def setup_identities(services) -> dict[str, Any]:
     token_created = False
     if not token_file.exists():
         async with services.uow() as uow:
-            token = await create_token(uow, services.clock, role="operator", actor="operator")
+            token = await create_token(uow, services.clock, role="operator", subject="operator")
         write_secret(token_file, token)
         token_created = True
     return {

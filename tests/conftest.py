@@ -23,8 +23,12 @@ client            aiohttp TestClient talking to a REAL server on 127.0.0.1:<sett
 make_node         async factory for multi-node tests: `gt = await make_node("GT")` starts another node (own data dir,
                   own database on the same backend, own real server on 127.0.0.1:<port>, shared `clock`) and
                   returns RunningNode(settings, services, client, url, did, ministry_did).
-auth_headers      async factory: `await auth_headers("issuer", actor="intecap")` -> {"Authorization": "Bearer ..."}
-                  for a fresh token of that role (ministry | issuer | operator).
+auth_headers      async factory -> {"Authorization": "Bearer ..."} for a fresh token of a named person, a role and a scope:
+                  `await auth_headers("issuer", institution="intecap")` (the institution must exist),
+                  `await auth_headers("ministry")` (jurisdiction defaults to the node's, GT; or jurisdiction="CO"
+                  for a ministry this node hosts), `await auth_headers("operator")`. The subject defaults to
+                  "test-<role>"; pass subject="Ana López" to name the person (two-person rules compare subjects).
+                  An issuer token without institution= acts for no institution (a legacy token's state).
 """
 
 from __future__ import annotations
@@ -278,14 +282,41 @@ async def client(aiohttp_client, settings, services):
 
 @pytest.fixture
 def auth_headers(services):
-    from node.tokens import create_token
+    from node.db.orm import ApiToken
+    from node.tokens import TOKEN_PREFIX, create_token, digest
 
-    async def make(role: str, actor: str | None = None) -> dict[str, str]:
+    async def make(role: str, subject: str | None = None, *, institution: str | None = None,
+                   jurisdiction: str | None = None, actor: str | None = None) -> dict[str, str]:
+        if actor is not None:  # DEPRECATED (before tokens had scopes): an issuer's actor was its institution
+            if role == "issuer" and institution is None:
+                institution = actor if await _institution_exists(services, actor) else None
+            else:
+                subject = subject or actor
+        subject = subject or f"test-{role}"
+        if role == "ministry" and jurisdiction is None:
+            jurisdiction = services.settings.jurisdiction
         async with services.uow() as uow:
-            token = await create_token(uow, services.clock, role=role, actor=actor or f"test-{role}")
+            if role == "issuer" and institution is None:  # no scope: as a legacy token whose actor named none
+                import secrets
+
+                token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+                uow.session.add(ApiToken(digest=digest(token), role=role, subject=subject, created_at=services.clock.now()))
+                await uow.commit()
+            else:
+                token = await create_token(uow, services.clock, role=role, subject=subject, jurisdiction=jurisdiction,
+                                           institution=institution)
         return {"Authorization": f"Bearer {token}"}
 
     return make
+
+
+async def _institution_exists(services, slug: str) -> bool:
+    from sqlalchemy import select
+
+    from node.db.orm import Identity
+
+    async with services.uow() as uow:
+        return await uow.session.scalar(select(Identity.did).where(Identity.path == f"institutions/{slug}")) is not None
 
 
 @dataclasses.dataclass

@@ -1,4 +1,4 @@
-"""Foundation tables: the identities this node hosts, their keys, and API token digests.
+"""Foundation tables: the identities this node hosts, their keys, API token digests and the audit trail.
 
 Private keys never enter the database: `identity_keys.key_file` names a file in `keys_dir`
 (mode 0600). Tokens are stored as SHA-256 digests only, so a database dump cannot be replayed.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from node.db.base import Base, UTCDateTime
@@ -50,13 +50,35 @@ class IdentityKey(Base):
 
 
 class ApiToken(Base):
-    """An admin API token, known only by its SHA-256 digest."""
+    """An admin API token, known only by its SHA-256 digest. It belongs to a named person (`subject`) with
+    a role and a scope: a ministry token acts for one jurisdiction, an issuer token for one institution,
+    an operator token for the whole node. A token without its scope (a legacy token whose actor named
+    no institution) acts for nothing it would need the scope for."""
 
     __tablename__ = "api_tokens"
     __table_args__ = (CheckConstraint("role IN ('ministry', 'issuer', 'operator')", name="role"),)
 
     digest: Mapped[str] = mapped_column(String(64), primary_key=True)  # hex sha256 of the token
     role: Mapped[str] = mapped_column(String(16))
-    actor: Mapped[str] = mapped_column(String(300))
+    subject: Mapped[str] = mapped_column(String(300))  # the person who holds the token
+    jurisdiction: Mapped[str | None] = mapped_column(String(2), nullable=True)  # ministry tokens
+    institution: Mapped[str | None] = mapped_column(String(100), nullable=True)  # issuer tokens: the slug
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class AuditEvent(Base):
+    """One write: who (the token's subject, role and scope), what (an action and the id of what it
+    changed), when. Written in the same transaction as the write itself, so a write without its audit
+    row cannot commit. Never holds secrets or workers' personal data: object ids only."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_at", "at"), Index("ix_audit_events_subject", "subject"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    subject: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(16))  # ministry | issuer | operator | system
+    scope: Mapped[str | None] = mapped_column(String(120), nullable=True)  # "jurisdiction:GT", "institution:intecap"
+    action: Mapped[str] = mapped_column(String(64))  # e.g. framework.publish, credential.revoke
+    object_id: Mapped[str] = mapped_column(String(600))

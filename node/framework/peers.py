@@ -18,6 +18,7 @@ from typing import Any, Awaitable, Callable
 from sqlalchemy.exc import IntegrityError
 
 from node.clock import Clock, parse_datetime
+from node.audit import record
 from node.errors import Conflict, InvalidInput, NotFound, ValidationFailed
 from node.framework import repository as repo
 from node.framework.model import Mapping, Problems, check_row_against, parse_framework, parse_mapping_row
@@ -92,6 +93,7 @@ class PeerPublications:
                 await session.flush()
                 repo.PUBLICATIONS.add(session, body=body, document_id=document["id"], issuer=issuer,
                                       published_at=published_at, mapping_pk=row.id, framework_id=framework.id)
+                record(session, "framework.accept", document["id"], at=now)
                 await uow.commit()
             except IntegrityError:
                 raise Conflict(f"{framework.id} was changed concurrently; try again") from None

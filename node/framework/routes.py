@@ -1,8 +1,10 @@
 """HTTP: public reads of frameworks, levels, qualifications, mappings, publications and the
 cross-framework query; ministry-authenticated writes (import, map, approve, publish).
 
-Authorship and approval over HTTP come from the API token: a row's author defaults to the token's
-actor, and the approver always is the token's actor, so "a second person approves" means a second token.
+Who acts comes from the API token (a named person, a role, a scope): a row's author and its approver
+are the token's subject (a body naming another author is refused), so "a second person approves" means
+a second person's token. A ministry token writes only its own jurisdiction's framework; the RQF and
+other regional or reference frameworks are loaded by the node operator only.
 """
 
 from __future__ import annotations
@@ -11,8 +13,8 @@ from typing import Any
 
 from aiohttp import web
 
-from node.errors import InvalidInput, NotFound
-from node.http.auth import require_role
+from node.errors import InvalidInput, NotFound, ValidationFailed
+from node.http.auth import require_jurisdiction, require_role
 from node.http.io import document_response, read_json
 from node.http.keys import SERVICES
 from node.framework.wiring import framework_service, peer_publications
@@ -142,10 +144,17 @@ async def publication(request: web.Request) -> web.Response:
 # -- ministry writes ------------------------------------------------------------------------------
 
 
+async def _ministry_of(request: web.Request):
+    """The principal, after checking it may write this framework: a ministry its own national one."""
+    principal = await require_role(request, "ministry")
+    framework = await _service(request).framework(request.match_info["framework_id"], None)
+    return require_jurisdiction(principal, framework.jurisdiction if framework.kind == "national" else None)
+
+
 @routes.post("/framework/import")
 async def import_file(request: web.Request) -> web.Response:
     """Body: the JSON import document (application/json) or the CSV file (text/csv); all or nothing."""
-    await require_role(request, "ministry")
+    principal = await require_role(request, "ministry")
     if request.content_type == "text/csv":
         if request.content_length and request.content_length > MAX_IMPORT_BYTES:
             raise InvalidInput("the import file is larger than 20 MiB")
@@ -158,7 +167,7 @@ async def import_file(request: web.Request) -> web.Response:
         import json
 
         text, fmt = json.dumps(await read_json(request)), "json"
-    summary = await _service(request).import_text(text, fmt)
+    summary = await _service(request).import_text(text, fmt, by=principal)
     return web.json_response(summary, status=201 if summary["status"] != "unchanged" else 200)
 
 
@@ -176,33 +185,40 @@ async def accept_publication(request: web.Request) -> web.Response:
 @routes.post("/framework/{framework_id}/mappings")
 async def map_row(request: web.Request) -> web.Response:
     """Body: {"target": "rqf", "from": {"level": "3"}, "to": "3", "relation", "rationale", "evidence"?, "author"?}."""
-    principal = await require_role(request, "ministry")
+    principal = await _ministry_of(request)
     body = dict(_object(await read_json(request)))
     target = body.pop("target", "rqf")
     if not isinstance(target, str):
         raise InvalidInput("target must be a framework id such as rqf")
-    body.setdefault("author", principal.actor)
+    if body.get("author") is not None and (not isinstance(body["author"], str)
+                                          or body["author"].strip().casefold() != principal.subject.casefold()):
+        raise ValidationFailed(f"the author of a row is the token's holder ({principal.subject}); leave author out",
+                               errors=[{"path": "author", "error": "must be the token's subject"}])
+    body["author"] = principal.subject
     summary = await _service(request).map(request.match_info["framework_id"], target, body)
     return web.json_response(summary, status=201)
 
 
 @routes.post("/framework/{framework_id}/approve")
 async def approve(request: web.Request) -> web.Response:
-    """Body (optional): {"target"?, "level"? | "qualification"?}; the approver is the token's actor."""
-    principal = await require_role(request, "ministry")
+    """Body (optional): {"target"?, "level"? | "qualification"?}; the approver is the token's subject."""
+    principal = await _ministry_of(request)
     body = _object(await read_json(request)) if request.can_read_body else {}
     for name in ("target", "level", "qualification"):
         if body.get(name) is not None and not isinstance(body[name], (str, int)):
             raise InvalidInput(f"{name} must be a string")
     level = str(body["level"]) if body.get("level") is not None else None
-    summary = await _service(request).approve(request.match_info["framework_id"], principal.actor, target_id=body.get("target"),
+    if body.get("approver") is not None and body["approver"] != principal.subject:
+        raise ValidationFailed(f"the approver is the token's holder ({principal.subject}); leave approver out",
+                               errors=[{"path": "approver", "error": "must be the token's subject"}])
+    summary = await _service(request).approve(request.match_info["framework_id"], principal.subject, target_id=body.get("target"),
                                               level=level, qualification=body.get("qualification"))
     return web.json_response(summary)
 
 
 @routes.post("/framework/{framework_id}/publish")
 async def publish(request: web.Request) -> web.Response:
-    await require_role(request, "ministry")
+    await _ministry_of(request)
     published = await _service(request).publish(request.match_info["framework_id"], request.query.get("target"))
     return document_response(request, published.body, status=201 if published.new else 200)
 
@@ -257,7 +273,7 @@ OPENAPI: dict[str, Any] = {
     "/framework/{framework_id}/mappings": {**_get("Mapping versions (drafts and published)", _F),
                                            **_post("Add or replace a draft mapping row (ministry)", _F, {"201": {"description": "draft updated"}, "422": {"description": "invalid row"}})},
     "/framework/{framework_id}/mappings/{target}/{version}": _get("One mapping version", _TV),
-    "/framework/{framework_id}/approve": _post("Approve draft rows as the token's actor (never the author) (ministry)", _F),
+    "/framework/{framework_id}/approve": _post("Approve draft rows as the token's subject (never the author) (ministry of the framework's jurisdiction)", _F),
     "/framework/{framework_id}/publish": _post("Sign and publish the framework with its mapping (ministry)", _F,
                                                {"201": {"description": "signed now"}, "200": {"description": "already published"},
                                                 "422": {"description": "mapping incomplete or unapproved"}}),

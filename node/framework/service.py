@@ -14,7 +14,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from node.clock import Clock, isoformat_z
-from node.errors import Conflict, ForbiddenTransition, InvalidInput, NotFound, ValidationFailed
+from node.audit import record
+from node.errors import Conflict, Forbidden, ForbiddenTransition, InvalidInput, NotFound, ValidationFailed
+from node.tokens import Principal
 from node.framework import repository as repo
 from node.framework.importer import ImportBundle, read_import
 from node.framework.model import (
@@ -57,8 +59,14 @@ class FrameworkService:
 
     # -- import -----------------------------------------------------------------------------------
 
-    async def import_text(self, text: str, fmt: str) -> dict[str, Any]:
-        """Load a framework, its qualifications and mappings from one file; all or nothing."""
+    async def import_text(self, text: str, fmt: str, *, by: Principal | None = None) -> dict[str, Any]:
+        """Load a framework, its qualifications and mappings from one file; all or nothing.
+
+        `by`: the token principal importing over HTTP. A ministry imports only its own jurisdiction's
+        national framework (the RQF and other regional data: operators only); every mapping row is
+        authored by the token's subject and none arrives approved (approval is a second person's
+        token). Without `by` (the CLI, run by the node's operator who holds the database, and the demo
+        seed) the file's authors and approvals are taken as written."""
         async with self._uow() as uow:
             versions = [(r.framework_id, r.version, repo.to_framework(r)) for r in await repo.all_versions(uow.session)]
 
@@ -67,7 +75,10 @@ class FrameworkService:
                 return matches[-1] if matches else None  # rows come oldest first: the last is the newest
 
             bundle, targets = read_import(text, fmt, find)
+            if by is not None:
+                _check_import_by(bundle, by)
             summary = await self._store(uow.session, bundle, targets)
+            record(uow.session, "framework.import", f"{bundle.framework.id}@{bundle.framework.version}", at=self._clock.now())
             await _commit(uow, bundle.framework.id)
         return summary
 
@@ -141,6 +152,7 @@ class FrameworkService:
             mapping = Mapping(framework.id, framework.version, target.id, target.version, base.rows).with_row(parsed)
             _check_rows(mapping, framework, target)  # rows carried over must fit a newer framework or target version
             summary = await self._save_draft(uow.session, mapping)
+            record(uow.session, "framework.map", f"{framework.id}→{target.id}:{parsed.source_type} {parsed.source}", at=self._clock.now())
             await _commit(uow, framework_id)
         return {"framework": framework.id, **summary, "row": parsed.to_json()}
 
@@ -169,6 +181,7 @@ class FrameworkService:
                 mapping = mapping.with_row(MappingRow(row.source_type, row.source, row.target_level, row.relation, row.rationale,
                                                       row.evidence, row.author, approver))
             draft.rows = [r.to_json() for r in _in_order(mapping.rows, repo.to_rows(draft.rows))]
+            record(uow.session, "framework.approve", f"{framework_id}→{draft.target_id}@{draft.version}", at=self._clock.now())
             await _commit(uow, framework_id)
             return {"framework": framework_id, "target": draft.target_id, "version": draft.version,
                     "approved": [f"{r.source_type} {r.source}" for r in chosen], "approver": approver,
@@ -201,6 +214,7 @@ class FrameworkService:
             row = repo.PUBLICATIONS.add(uow.session, body=body, document_id=document["id"], issuer=key.controller,
                                         published_at=now, mapping_pk=current.id, framework_id=framework.id)
             current.status, current.published_at = repo.PUBLISHED, now
+            record(uow.session, "framework.publish", document["id"], at=now)
             try:
                 await uow.commit()
             except (IntegrityError, StaleDataError):
@@ -338,6 +352,27 @@ async def _commit(uow: Any, framework_id: str) -> None:
         await uow.commit()
     except (IntegrityError, StaleDataError):
         raise Conflict(f"the mappings of {framework_id} were changed concurrently; read them again and retry") from None
+
+
+def _check_import_by(bundle: ImportBundle, by: Principal) -> None:
+    """Rules for an import by a token holder (architecture rule 12): scope, authorship, no approvals."""
+    framework = bundle.framework
+    if not by.is_operator and (framework.kind != "national" or not by.acts_for_jurisdiction(framework.jurisdiction)):
+        what = f"the {framework.kind} framework {framework.id}" if framework.kind != "national" else f"{framework.id} of {framework.jurisdiction}"
+        raise Forbidden(f"this token acts for {by.jurisdiction or 'no jurisdiction'}; it cannot import {what} "
+                        "(regional and reference frameworks are loaded by the node operator)")
+    errors = []
+    for spec in bundle.mappings:
+        for i, row in enumerate(spec.rows):
+            if row.approved_by:
+                errors.append({"path": f"{spec.path}.rows[{i}].approvedBy",
+                               "error": "an import file cannot approve a row: a second person approves it with their own token"})
+            if row.author.strip().casefold() != by.subject.strip().casefold():
+                errors.append({"path": f"{spec.path}.rows[{i}].author",
+                               "error": f"rows are authored by the token's holder ({by.subject}), not {row.author!r}"})
+    if errors:
+        raise ValidationFailed(f"the import file names other authors or approvers than the token's holder: "
+                               f"{errors[0]['path']}: {errors[0]['error']}", errors=errors)
 
 
 def _check_rows(mapping: Mapping, framework: Framework, target: Framework) -> None:

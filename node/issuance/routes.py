@@ -7,8 +7,8 @@ from typing import Any
 
 from aiohttp import web
 
-from node.errors import Forbidden, InvalidInput, NotFound
-from node.http.auth import OPERATOR, require_role
+from node.errors import InvalidInput, NotFound
+from node.http.auth import OPERATOR, require_institution, require_role
 from node.http.io import document_response, read_json
 from node.http.keys import SERVICES
 from node.issuance import delivery
@@ -30,10 +30,8 @@ def _object(body: Any) -> dict[str, Any]:
 
 
 async def _require_issuer_of(request: web.Request, institution: str) -> None:
-    """Issuer tokens act for one institution (their actor is its slug); operators for all."""
-    principal = await require_role(request, "issuer")
-    if principal.role != OPERATOR and principal.actor != institution:
-        raise Forbidden(f"this token acts for {principal.actor!r}, not for institution {institution!r}")
+    """Issuer tokens act for one institution (their scope); operators for all."""
+    require_institution(await require_role(request, "issuer"), institution)
 
 
 def _template_id(body: dict[str, Any]) -> str:
@@ -197,7 +195,8 @@ async def issue_batch(request: web.Request) -> web.Response:
 
     from node.issuance.batch import BatchIssuer
 
-    body = _object(await read_json(request))
+    await require_role(request, "issuer")  # authenticate before reading or validating anything
+    body = _object(await read_json(request, max_bytes=LARGE_BODY_BYTES))
     rows = body.get("rows")
     if not isinstance(rows, list):
         raise InvalidInput("rows must be a JSON array of recipients")

@@ -16,6 +16,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from sqlalchemy.exc import IntegrityError
 
+from node.audit import record
 from node.errors import Conflict, ForbiddenTransition, InvalidInput, NotFound, ValidationFailed
 from node.issuance import ob3
 from node.issuance.lists import Allocation, StatusLists, serialise
@@ -107,6 +108,7 @@ class IssuanceService:
             now = self.clock.now()
             repo.add(InstitutionRow(slug=slug, name=name.strip(), did=did, logo_url=logo_url, url=url,
                                     scope=parsed_scope.to_json(), accredited_from=now, created_at=now))
+            record(uow.session, "institution.create", slug, at=now)
             await uow.commit()
             return await repo.institution(slug)
 
@@ -128,6 +130,7 @@ class IssuanceService:
                 row.accredited_until = accredited_until
             if row.accredited_from and row.accredited_until and row.accredited_until <= row.accredited_from:
                 raise InvalidInput("accreditation must end after it starts")
+            record(uow.session, "institution.accreditation", slug, at=self.clock.now())
             await uow.commit()
             return await repo.institution(slug)
 
@@ -160,6 +163,7 @@ class IssuanceService:
                 raise Conflict(f"template {template.id!r} already exists")
             repo.add(TemplateRow(id=template.id, institution=template.institution, data=template.to_json(),
                                  created_at=self.clock.now()))
+            record(uow.session, "template.create", template.id, at=self.clock.now())
             await uow.commit()
         return template
 
@@ -245,6 +249,10 @@ class IssuanceService:
                 status_list=allocation.list_id, status_index=allocation.index,
             ))
             issued.append(IssuedCredential(credential_uuid, document["id"], text, line))
+            if batch_id is None:  # a batch is one audit row per chunk, not one per credential
+                record(repo.session, "credential.issue", document["id"], at=now)
+        if batch_id is not None and issued:
+            record(repo.session, "batch.issue", batch_id, at=now)
         await repo.flush()
         return issued, failures
 
@@ -314,6 +322,7 @@ class IssuanceService:
         if not await repo.change_credential_state(row.id, row.state, target):
             raise Conflict(f"the credential changed while it was being {target}; look at its status and try again")
         repo.add(StatusEventRow(credential_id=row.id, action=action, reason=(reason or "").strip() or None, at=now))
+        record(repo.session, f"credential.{action}", row.uri, at=now)  # who revoked: the acting principal
         await repo.flush()
         return {"id": row.uri, "state": target, "action": action, "reason": reason, "at": now.isoformat()}
 

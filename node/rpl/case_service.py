@@ -18,6 +18,7 @@ from typing import Any, Awaitable, Callable
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from node.audit import record
 from node.clock import Clock, isoformat_z
 from node.errors import Conflict, InvalidInput, NotFound, ValidationFailed
 from node.rpl import repository as repo
@@ -91,10 +92,13 @@ class CaseService:
         async with self._uow() as uow:
             if follows:
                 previous = await self._load(uow, follows)
+                if previous.case.institution != case.institution:  # another institution's case: not visible here
+                    raise NotFound(f"no RPL case {follows}")
                 previous.case.check_can_be_followed_by(identifier=case.candidate_identifier, template_id=case.template_id)
             repo.add_case(uow.session, case)
             await uow.session.flush()  # the case row must exist before its history (FK)
             await repo.append_transition(uow.session, Transition(case.id, None, INQUIRY, actor.strip(), reason.strip(), now))
+            record(uow.session, "rpl.case.open", case.id, at=now)
             await uow.commit()
         return await self.show(case.id)
 
@@ -136,6 +140,7 @@ class CaseService:
                 repo.save_case(loaded.row, case)
                 loaded.row.updated_at = transition.at
                 await repo.append_transition(uow.session, transition)
+                record(uow.session, f"rpl.case.{transition.to_state}", case_id, at=transition.at)
                 await uow.commit()  # the one commit: case, history, credential and status change together
             except (StaleDataError, IntegrityError):
                 # Someone else changed the case between our read and our write (row_version or the
@@ -173,6 +178,8 @@ class CaseService:
             row = CaseEvidenceRow(case_id=case_id, name=item.name, media_type=item.media_type, sha256=item.sha256, url=item.url,
                                   content=item.content, added_by=actor.strip(), added_at=self._clock.now())
             uow.session.add(row)
+            await uow.session.flush()  # the evidence id, for the audit trail
+            record(uow.session, "rpl.evidence.attach", f"{case_id}/evidence/{row.id}", at=row.added_at)
             await uow.commit()
             return _evidence_json(row)
 

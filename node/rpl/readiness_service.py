@@ -13,6 +13,7 @@ from typing import Any, Awaitable, Callable
 
 from sqlalchemy.exc import IntegrityError
 
+from node.audit import record
 from node.clock import Clock, isoformat_z
 from node.errors import Conflict, InvalidInput, NotFound
 from node.rpl import repository as repo
@@ -67,6 +68,7 @@ class ReadinessService:
             row = CatalogueRow(catalogue_id=catalogue.id, version=catalogue.version, document=catalogue.canonical_bytes(),
                                sha256=catalogue.digest(), loaded_at=self._clock.now())
             uow.session.add(row)
+            record(uow.session, "readiness.catalogue.load", catalogue.key, at=row.loaded_at)
             try:
                 await uow.commit()
             except IntegrityError:
@@ -122,6 +124,8 @@ class ReadinessService:
                 result=readiness_result(catalogue, answers), recorded_at=self._clock.now(), recorded_by=recorded_by,
             )
             uow.session.add(assessment)
+            await uow.session.flush()  # the assessment's id, for the audit trail
+            record(uow.session, "readiness.record", f"{jurisdiction}#{assessment.id}", at=assessment.recorded_at)
             await uow.commit()
             return self._assessment_summary(assessment, catalogue, None)
 
@@ -175,6 +179,7 @@ class ReadinessService:
             signed = await self._signer.sign(credential, key, suite=self._suite, created=now, array=True)
             row = repo.PUBLICATIONS.add(uow.session, body=serialise(signed), document_id=credential["id"], issuer=key.controller,
                                         published_at=now, assessment_pk=assessment.id, jurisdiction=jurisdiction)
+            record(uow.session, "readiness.publish", credential["id"], at=now)
             try:
                 await uow.commit()
             except IntegrityError:

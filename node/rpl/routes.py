@@ -1,5 +1,10 @@
 """HTTP: public reads of catalogues and signed readiness assessments; ministry-authenticated readiness
-writes; issuer-authenticated RPL cases (they hold personal data, so nothing about a case is public)."""
+writes; issuer-authenticated RPL cases (they hold personal data, so nothing about a case is public).
+
+Who acts comes from the token: a ministry token records, shows and publishes its own jurisdiction's
+readiness only; the checkpoint catalogue is regional data, loaded by the node operator only. In RPL
+cases the actor of every transition (opener, assessor who decides, reviewer who resolves) is the
+token's subject; a body naming another actor is refused."""
 
 from __future__ import annotations
 
@@ -9,8 +14,8 @@ from typing import Any
 
 from aiohttp import web
 
-from node.errors import Forbidden, InvalidInput
-from node.http.auth import OPERATOR, require_role
+from node.errors import InvalidInput, ValidationFailed
+from node.http.auth import OPERATOR, require_institution, require_jurisdiction, require_role
 from node.http.io import document_response, read_json
 from node.http.keys import SERVICES
 from node.rpl.catalogue import parse_catalogue
@@ -78,43 +83,54 @@ async def verify_assessment(request: web.Request) -> web.Response:
 # -- readiness: ministry writes -------------------------------------------------------------------
 
 
+async def _ministry_of(request: web.Request):
+    """A ministry token acts for its own jurisdiction only (an operator for any)."""
+    return require_jurisdiction(await require_role(request, "ministry"), request.match_info["jurisdiction"])
+
+
 @routes.post("/readiness/catalogues")
 async def load_catalogue(request: web.Request) -> web.Response:
-    await require_role(request, "ministry")
+    await require_role(request, OPERATOR)  # regional data: read-only for ministries
     summary = await _readiness(request).load_catalogue(parse_catalogue(await read_json(request)))
     return web.json_response(summary, status=201 if summary["status"] == "loaded" else 200)
 
 
 @routes.post("/readiness/{jurisdiction}/assessments")
 async def record_assessment(request: web.Request) -> web.Response:
-    principal = await require_role(request, "ministry")
-    summary = await _readiness(request).record(request.match_info["jurisdiction"], await read_json(request), recorded_by=principal.actor)
+    principal = await _ministry_of(request)
+    summary = await _readiness(request).record(request.match_info["jurisdiction"], await read_json(request), recorded_by=principal.subject)
     return web.json_response(summary, status=201)
 
 
 @routes.get("/readiness/{jurisdiction}/assessment")
 async def show_assessment(request: web.Request) -> web.Response:
-    await require_role(request, "ministry")  # recorded answers are a draft until published
+    await _ministry_of(request)  # recorded answers are a draft until published
     return web.json_response(await _readiness(request).show(request.match_info["jurisdiction"]))
 
 
 @routes.post("/readiness/{jurisdiction}/publish")
 async def publish_assessment(request: web.Request) -> web.Response:
-    await require_role(request, "ministry")
+    await _ministry_of(request)
     published = await _readiness(request).publish(request.match_info["jurisdiction"])
     return document_response(request, published.body, status=201 if published.new else 200)
 
 
 # -- RPL cases (issuer) ---------------------------------------------------------------------------
-# As for issuance, an issuer token acts for one institution (its actor is the institution's slug):
-# it sees and changes only that institution's cases. An operator token may act for any.
+# As for issuance, an issuer token acts for one institution (its scope): it sees and changes only that
+# institution's cases. An operator token may act for any.
 
 
 async def _issuer_of(request: web.Request, institution: str):
-    principal = await require_role(request, "issuer")
-    if principal.role != OPERATOR and principal.actor != institution:
-        raise Forbidden(f"this token acts for {principal.actor!r}, not for institution {institution!r}")
-    return principal
+    return require_institution(await require_role(request, "issuer"), institution)
+
+
+def _actor(body: dict[str, Any], principal) -> str:
+    """Who acts is the token's subject; a body may repeat it but never name someone else."""
+    named = body.get("actor")
+    if named is not None and (not isinstance(named, str) or named.strip().casefold() != principal.subject.casefold()):
+        raise ValidationFailed(f"the actor is the token's holder ({principal.subject}); leave actor out",
+                               errors=[{"path": "actor", "error": "must be the token's subject"}])
+    return principal.subject
 
 
 async def _issuer_of_case(request: web.Request) -> tuple[Any, str, dict[str, Any]]:
@@ -133,7 +149,7 @@ async def open_case(request: web.Request) -> web.Response:
     principal = await _issuer_of(request, _text(body, "institution"))
     case = await _cases(request).open(
         institution=_text(body, "institution"), template_id=_text(body, "template"), given_name=_text(body, "givenName"),
-        family_name=_text(body, "familyName"), identifier=_text(body, "identifier"), actor=_text(body, "actor", principal.actor),
+        family_name=_text(body, "familyName"), identifier=_text(body, "identifier"), actor=_actor(body, principal),
         reason=_text(body, "reason", "inquiry received"), follows=_text(body, "follows") or None,
     )
     return web.json_response(case, status=201)
@@ -144,7 +160,7 @@ async def list_cases(request: web.Request) -> web.Response:
     principal = await require_role(request, "issuer")
     institution = request.query.get("institution")
     if principal.role != OPERATOR:
-        institution = (await _issuer_of(request, institution or principal.actor)).actor
+        institution = (await _issuer_of(request, institution or principal.institution)).institution
     return web.json_response(await _cases(request).list(institution=institution, state=request.query.get("state")))
 
 
@@ -159,7 +175,7 @@ async def advance_case(request: web.Request) -> web.Response:
     principal, case_id, _ = await _issuer_of_case(request)
     body = _object(await read_json(request))
     to_state = _text(body, "to")
-    actor, reason = _text(body, "actor", principal.actor), _text(body, "reason")
+    actor, reason = _actor(body, principal), _text(body, "reason")
     service = _cases(request)
     if to_state == "assessment_planned":
         case = await service.plan_assessment(case_id, assessor=_text(body, "assessor"), method=_text(body, "method"), actor=actor, reason=reason)
@@ -176,7 +192,7 @@ async def decide_case(request: web.Request) -> web.Response:
     if not isinstance(units, list) or not all(isinstance(u, str) for u in units):
         raise InvalidInput("units must be a list of strings")
     case = await _cases(request).decide(request.match_info["case_id"], outcome=_text(body, "outcome"), units=tuple(units),
-                                        actor=_text(body, "actor", principal.actor), reason=_text(body, "reason"))
+                                        actor=_actor(body, principal), reason=_text(body, "reason"))
     return web.json_response(case)
 
 
@@ -185,7 +201,7 @@ async def appeal_case(request: web.Request) -> web.Response:
     principal, _, _ = await _issuer_of_case(request)
     body = _object(await read_json(request))
     case = await _cases(request).appeal(request.match_info["case_id"], reviewer=_text(body, "reviewer"),
-                                        actor=_text(body, "actor", principal.actor), reason=_text(body, "reason"))
+                                        actor=_actor(body, principal), reason=_text(body, "reason"))
     return web.json_response(case)
 
 
@@ -194,7 +210,7 @@ async def resolve_appeal(request: web.Request) -> web.Response:
     principal, _, _ = await _issuer_of_case(request)
     body = _object(await read_json(request))
     case = await _cases(request).resolve_appeal(request.match_info["case_id"], outcome=_text(body, "outcome"),
-                                                actor=_text(body, "actor", principal.actor), reason=_text(body, "reason"))
+                                                actor=_actor(body, principal), reason=_text(body, "reason"))
     return web.json_response(case)
 
 
@@ -210,7 +226,7 @@ async def attach_evidence(request: web.Request) -> web.Response:
             raise InvalidInput("contentBase64 is not base64") from None
     item = await _cases(request).attach_evidence(
         request.match_info["case_id"], name=_text(body, "name"), media_type=_text(body, "mediaType"),
-        actor=_text(body, "actor", principal.actor), sha256=body.get("sha256") if isinstance(body.get("sha256"), str) else None,
+        actor=_actor(body, principal), sha256=body.get("sha256") if isinstance(body.get("sha256"), str) else None,
         url=body.get("url") if isinstance(body.get("url"), str) else None, content=content,
     )
     return web.json_response(item, status=201)
@@ -240,7 +256,7 @@ _SIGNED = {"200": {"description": "the signed document (exact stored bytes; ETag
            "304": {"description": "unchanged since If-None-Match"}, "404": {"description": "not published"}}
 _CASE = {"200": {"description": "the case with its history and evidence", "content": _JSON},
          "409": {"description": "transition not allowed from the current state"}, "422": {"description": "validation failed"}}
-_BEARER = [{"bearer": []}]
+_BEARER = [{"bearerAuth": []}]
 _J = [{"name": "jurisdiction", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[A-Za-z]{2}$"}}]
 _C = [{"name": "case_id", "in": "path", "required": True, "schema": {"type": "string"}}]
 
@@ -271,11 +287,11 @@ OPENAPI: dict[str, Any] = {
     },
     "/rpl/cases/{case_id}": {"get": {"summary": "A case with history and evidence (issuer)", "tags": ["rpl"], "parameters": _C,
                                      "security": _BEARER, "responses": _CASE}},
-    "/rpl/cases/{case_id}/transitions": {"post": {"summary": "Move to a state: {to, actor, reason[, assessor, method]}", "tags": ["rpl"],
+    "/rpl/cases/{case_id}/transitions": {"post": {"summary": "Move to a state: {to, reason[, assessor, method]}; the actor is the token's subject", "tags": ["rpl"],
                                                   "parameters": _C, "security": _BEARER, "requestBody": {"content": _JSON}, "responses": _CASE}},
-    "/rpl/cases/{case_id}/decision": {"post": {"summary": "Decide {outcome, units, actor, reason}; full/partial issues the credential",
+    "/rpl/cases/{case_id}/decision": {"post": {"summary": "Decide {outcome, units, reason} as the assessor's token; full/partial issues the credential",
                                                "tags": ["rpl"], "parameters": _C, "security": _BEARER, "requestBody": {"content": _JSON}, "responses": _CASE}},
-    "/rpl/cases/{case_id}/appeal": {"post": {"summary": "Appeal {reviewer, actor, reason}; reviewer ≠ assessor", "tags": ["rpl"],
+    "/rpl/cases/{case_id}/appeal": {"post": {"summary": "Appeal {reviewer, reason}; reviewer ≠ assessor; the actor is the token's subject", "tags": ["rpl"],
                                              "parameters": _C, "security": _BEARER, "requestBody": {"content": _JSON}, "responses": _CASE}},
     "/rpl/cases/{case_id}/appeal/resolution": {"post": {"summary": "Resolve the appeal {outcome: upheld|overturned, actor, reason}",
                                                         "tags": ["rpl"], "parameters": _C, "security": _BEARER,

@@ -57,7 +57,7 @@ async def test_verification_page_on_a_phone(client, services, auth_headers, tmp_
     created = await client.post("/institutions", headers=operator, json={
         "slug": "intecap", "name": "INTECAP", "scope": {"sectors": ["construction"], "rqf_levels": [1, 2, 3]}})
     assert created.status == 201, await created.text()
-    issuer = await auth_headers("issuer", actor="intecap")
+    issuer = await auth_headers("issuer", institution="intecap")
     template = await client.post("/templates", json=TEMPLATE, headers=issuer)
     assert template.status == 201, await template.text()
     response = await client.post("/credentials", json=ROW, headers=issuer)

@@ -86,7 +86,7 @@ async def test_openapi_document(client):
     for path in ("/health", "/.well-known/did.json", "/{path}/did.json", "/openapi.json"):
         assert path in document["paths"]
     assert document["components"]["schemas"]["Problem"]["required"] == ["type", "title", "status"]
-    assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
 
 
 async def test_unknown_route_and_method_are_problems(client):
@@ -106,7 +106,7 @@ async def _echo(request: web.Request) -> web.Response:
 
 async def _issuer_only(request: web.Request) -> web.Response:
     principal = await require_role(request, "issuer")
-    return web.json_response({"actor": principal.actor, "role": principal.role})
+    return web.json_response(principal.to_json())
 
 
 async def _invalid(request: web.Request) -> web.Response:
@@ -155,8 +155,8 @@ async def test_auth_401_403_and_operator(aiohttp_client, settings, services, aut
     wrong_role = await client.post("/t/issuer", headers=await auth_headers("ministry"))
     assert wrong_role.status == 403
     assert (await wrong_role.json())["type"] == "https://puente.example/problems/forbidden"
-    issuer = await client.post("/t/issuer", headers=await auth_headers("issuer", actor="intecap"))
-    assert issuer.status == 200 and (await issuer.json()) == {"actor": "intecap", "role": "issuer"}
+    issuer = await client.post("/t/issuer", headers=await auth_headers("issuer", "Ana López"))
+    assert issuer.status == 200 and (await issuer.json()) == {"subject": "Ana López", "role": "issuer", "scope": None}
     operator = await client.post("/t/issuer", headers=await auth_headers("operator"))
     assert operator.status == 200
 

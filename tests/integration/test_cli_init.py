@@ -90,7 +90,7 @@ def test_init_with_unreachable_database_is_one_line(capsys, tmp_path):
 
 
 @pytest.mark.parametrize("argv", [("did", "list"), ("did", "document", "did:web:x"), ("key", "rotate", "did:web:x"),
-                                  ("token", "create", "--role", "issuer", "--actor", "a"), ("db", "upgrade"),
+                                  ("token", "create", "--role", "operator", "--subject", "a"), ("audit", "list"), ("db", "upgrade"),
                                   ("seed", "--demo"), ("serve",)])
 def test_commands_need_an_initialised_node(capsys, tmp_path, argv):
     code, out, err = run(capsys, "--data-dir", str(tmp_path / "empty"), *argv)
@@ -113,18 +113,25 @@ def test_did_key_and_token_commands(capsys, data_dir, init_args):
     assert code == 1 and out is None and err.count("\n") == 1 and "not hosted on this node" in err
     code, listed, _ = run(capsys, *base, "did", "list")
     assert [i["kind"] for i in listed] == ["node", "ministry"]
-    code, token, _ = run(capsys, *base, "token", "create", "--role", "issuer", "--actor", "intecap")
-    assert code == 0 and token["token"].startswith("pnt_") and token["role"] == "issuer"
-    code, out, err = run(capsys, *base, "token", "create", "--role", "issuer", "--actor", "  ")
+    code, token, _ = run(capsys, *base, "token", "create", "--role", "ministry", "--subject", "Ana López", "--jurisdiction", "gt")
+    assert code == 0 and token["token"].startswith("pnt_") and token["role"] == "ministry"
+    assert token["subject"] == "Ana López" and token["scope"] == "jurisdiction:GT"
+    code, out, err = run(capsys, *base, "token", "create", "--role", "ministry", "--subject", "  ", "--jurisdiction", "GT")
     assert code == 1 and err.count("\n") == 1
+    # no token for an institution that does not exist, nor for a jurisdiction this node does not host
+    code, out, err = run(capsys, *base, "token", "create", "--role", "issuer", "--subject", "Eva", "--institution", "intecap")
+    assert code == 1 and out is None and err.count("\n") == 1 and "no institution 'intecap'" in err
+    code, out, err = run(capsys, *base, "token", "create", "--role", "ministry", "--subject", "Eva", "--jurisdiction", "CO")
+    assert code == 1 and out is None and err.count("\n") == 1 and "hosts no ministry of CO" in err
 
 
 def test_token_list_and_revoke(capsys, data_dir, init_args):
     assert run(capsys, *init_args)[0] == 0
     base = ("--data-dir", str(data_dir))
-    _, created, _ = run(capsys, *base, "token", "create", "--role", "ministry", "--actor", "mintrab")
+    _, created, _ = run(capsys, *base, "token", "create", "--role", "ministry", "--subject", "Carlos Pérez", "--jurisdiction", "GT")
     code, listed, _ = run(capsys, *base, "token", "list")
-    assert code == 0 and [(t["role"], t["actor"]) for t in listed] == [("operator", "operator"), ("ministry", "mintrab")]
+    assert code == 0 and [(t["role"], t["subject"], t["scope"]) for t in listed] == [
+        ("operator", "operator", None), ("ministry", "Carlos Pérez", "jurisdiction:GT")]
     assert created["token"] not in json.dumps(listed) and listed[1]["id"] == created["id"] and listed[1]["revoked"] is None
     code, revoked, _ = run(capsys, *base, "token", "revoke", created["id"])
     assert code == 0 and revoked["revoked"]

@@ -13,17 +13,24 @@ def data(name):
 
 
 async def test_ministry_writes_and_public_reads(client, auth_headers):
-    ana = await auth_headers("ministry", actor="Ana López")
-    carlos = await auth_headers("ministry", actor="Carlos Pérez")
+    ana = await auth_headers("ministry", "Ana López")
+    carlos = await auth_headers("ministry", "Carlos Pérez")
     rqf = data("rqf-2026.1-draft")
 
     assert (await client.post("/framework/import", json=rqf)).status == 401
     assert (await client.post("/framework/import", json=rqf, headers=await auth_headers("issuer"))).status == 403
-    created = await client.post("/framework/import", json=rqf, headers=ana)
+    assert (await client.post("/framework/import", json=rqf, headers=ana)).status == 403  # the RQF is regional: operator only
+    operator = await auth_headers("operator")
+    created = await client.post("/framework/import", json=rqf, headers=operator)
     assert created.status == 201 and (await created.json())["status"] == "created"
-    assert (await client.post("/framework/import", json=rqf, headers=ana)).status == 200
+    assert (await client.post("/framework/import", json=rqf, headers=operator)).status == 200
 
-    csv_body = (EXAMPLES / "framework-import.csv").read_bytes()
+    # Over HTTP an import file cannot approve rows (approval is a second person's token): the example's
+    # one approved row is refused until its approved_by cell is left empty.
+    example = (EXAMPLES / "framework-import.csv").read_bytes()
+    with_approval = await client.post("/framework/import", data=example, headers={**ana, "Content-Type": "text/csv"})
+    assert with_approval.status == 422 and "approv" in (await with_approval.json())["errors"][0]["error"]
+    csv_body = example.replace("Ana López,Carlos Pérez,".encode(), "Ana López,,".encode())
     imported = await client.post("/framework/import", data=csv_body, headers={**ana, "Content-Type": "text/csv"})
     assert imported.status == 201, await imported.text()
 
@@ -44,7 +51,7 @@ async def test_ministry_writes_and_public_reads(client, auth_headers):
     qual = await (await client.get("/framework/xx-mnc/qualifications/XX-CON-ALB-2")).json()
     assert qual["isco"] == "7112" and qual["level"] == "2"
 
-    # Map as Ana, approve as Carlos (the approver is the token's actor); Ana cannot approve her own rows.
+    # Map as Ana, approve as Carlos (the approver is the token's subject); Ana cannot approve her own rows.
     mapped = await client.post("/framework/xx-mnc/mappings", headers=ana,
                                json={"target": "rqf", "from": {"level": "2"}, "to": "2", "relation": "exact", "rationale": "revisado"})
     assert mapped.status == 201 and (await mapped.json())["row"]["author"] == "Ana López"
@@ -103,7 +110,7 @@ async def test_accepting_a_peers_publication_over_http(client, auth_headers, ser
     """Sign co-mnc as Colombia's ministry hosted here, drop it, and post the bytes back as a peer would."""
     from node.framework.seed import seed_demo
 
-    ministry = await auth_headers("ministry", actor="MINTRAB GT")
+    ministry = await auth_headers("ministry", "MINTRAB GT")
     await seed_demo(services)
     body = await (await client.get("/framework/co-mnc/publication")).read()
     assert (await client.post("/framework/publications", data=body, headers={"Content-Type": "application/json"})).status == 401

@@ -8,7 +8,7 @@ def failed(result):
 
 
 async def test_issue_download_verify_revoke_verify(client, issuance, auth_headers):
-    issuer = await auth_headers("issuer", actor="intecap")
+    issuer = await auth_headers("issuer", institution="intecap")
     response = await client.post("/credentials", json=ROW, headers=issuer)
     assert response.status == 201, await response.text()
     credential = json.loads(await response.text())
@@ -34,7 +34,7 @@ async def test_issue_download_verify_revoke_verify(client, issuance, auth_header
     etag = first.headers["ETag"]
     assert (await client.get(list_path, headers={"If-None-Match": etag})).status == 304
 
-    other = await auth_headers("issuer", actor="usac")
+    other = await auth_headers("issuer", "clerk of no institution")
     assert (await client.post(f"/credentials/{suffix}/revoke", json={"reason": "x"}, headers=other)).status == 403
     assert (await client.post(f"/credentials/{suffix}/revoke", json={"reason": "x"})).status == 401
     revoked = await client.post(f"/credentials/{suffix}/revoke", json={"reason": "assessment annulled"}, headers=issuer)
@@ -51,7 +51,7 @@ async def test_issue_download_verify_revoke_verify(client, issuance, auth_header
 
 
 async def test_verify_refuses_tampering_and_bad_input(client, issuance, auth_headers):
-    issuer = await auth_headers("issuer", actor="intecap")
+    issuer = await auth_headers("issuer", institution="intecap")
     credential = json.loads(await (await client.post("/credentials", json=ROW, headers=issuer)).text())
     tampered = json.loads(json.dumps(credential))
     tampered["credentialSubject"]["achievement"]["name"] = "Ingeniero civil"
@@ -64,7 +64,7 @@ async def test_verify_refuses_tampering_and_bad_input(client, issuance, auth_hea
 
 
 async def test_batch_over_http_is_idempotent(client, issuance, auth_headers):
-    issuer = await auth_headers("issuer", actor="intecap")
+    issuer = await auth_headers("issuer", institution="intecap")
     rows = [{"given_name": f"P{i}", "family_name": "X", "identifier": f"p{i}@example.org"} for i in range(4)] + [{"given_name": "Bad"}, 7]
     body = {"template": "intecap-albanileria-2", "suite": "eddsa-jcs-2022", "rows": rows}
     first = await (await client.post("/batches", json=body, headers=issuer)).json()
@@ -114,7 +114,7 @@ async def test_every_issuance_route_is_in_openapi(settings, services):
 
 
 async def test_issue_over_http_refuses_bad_bodies(client, issuance, auth_headers):
-    issuer = await auth_headers("issuer", actor="intecap")
+    issuer = await auth_headers("issuer", institution="intecap")
     for body, status in (({"given_name": "A"}, 400), ({**ROW, "identifier": "nope"}, 400),
                          ({**ROW, "suite": "rsa"}, 400), ({**ROW, "template": "nope"}, 404)):
         response = await client.post("/credentials", json=body, headers=issuer)

@@ -13,7 +13,7 @@ PROBLEM = "application/problem+json"
 
 
 async def test_readiness_write_publish_and_public_read(client, auth_headers):
-    ministry = await auth_headers("ministry", actor="MINTRAB GT")
+    ministry = await auth_headers("ministry", "MINTRAB GT")
     catalogue = dict(bundled_catalogue().document)
 
     denied = await client.post("/readiness/catalogues", json=catalogue)
@@ -21,9 +21,12 @@ async def test_readiness_write_publish_and_public_read(client, auth_headers):
     wrong_role = await client.post("/readiness/catalogues", json=catalogue, headers=await auth_headers("issuer"))
     assert wrong_role.status == 403
 
-    loaded = await client.post("/readiness/catalogues", json=catalogue, headers=ministry)
+    # The checkpoint catalogue is regional data: read-only for ministries, loaded by the operator.
+    assert (await client.post("/readiness/catalogues", json=catalogue, headers=ministry)).status == 403
+    operator = await auth_headers("operator")
+    loaded = await client.post("/readiness/catalogues", json=catalogue, headers=operator)
     assert loaded.status == 201 and (await loaded.json())["status"] == "loaded"
-    again = await client.post("/readiness/catalogues", json=catalogue, headers=ministry)
+    again = await client.post("/readiness/catalogues", json=catalogue, headers=operator)
     assert again.status == 200 and (await again.json())["status"] == "unchanged"
     public_catalogue = await client.get("/readiness/catalogue")
     assert public_catalogue.status == 200 and (await public_catalogue.json())["version"] == "2026.1-draft"
@@ -58,7 +61,7 @@ async def test_readiness_write_publish_and_public_read(client, auth_headers):
 
 async def test_readiness_validation_errors_are_problems(client, auth_headers):
     ministry = await auth_headers("ministry")
-    await client.post("/readiness/catalogues", json=dict(bundled_catalogue().document), headers=ministry)
+    await client.post("/readiness/catalogues", json=dict(bundled_catalogue().document), headers=await auth_headers("operator"))
     answers = demo_answers("GT")
     answers["answers"].append({"checkpoint": "free-lunch", "answer": "met"})
     answers["answers"] = [a for a in answers["answers"] if a["checkpoint"] != "appeal-procedure"]
@@ -68,14 +71,14 @@ async def test_readiness_validation_errors_are_problems(client, auth_headers):
     errors = {e["error"] for e in problem["errors"]}
     assert any("unknown checkpoint 'free-lunch'" in e for e in errors)
     assert "mandatory checkpoint 'appeal-procedure' is not answered" in errors
-    bad = await client.post("/readiness/GTM/assessments", json=demo_answers("GT"), headers=ministry)
+    bad = await client.post("/readiness/GTM/assessments", json=demo_answers("GT"), headers=await auth_headers("operator"))
     assert bad.status == 400
     not_json = await client.post("/readiness/GT/assessments", data=b"{", headers={**ministry, "Content-Type": "application/json"})
     assert not_json.status == 400
 
 
 async def test_rpl_case_over_http(client, auth_headers, issuance):
-    issuer = await auth_headers("issuer", actor="intecap")
+    issuer = await auth_headers("issuer", institution="intecap")
     assert (await client.post("/rpl/cases", json={})).status == 401
     assert (await client.post("/rpl/cases", json={}, headers=await auth_headers("ministry"))).status == 403
 
@@ -83,11 +86,11 @@ async def test_rpl_case_over_http(client, auth_headers, issuance):
         "institution": "intecap", "template": "intecap-albanileria-2", "givenName": "Ana", "familyName": "Pérez", "identifier": "ana@example.org"})
     assert opened.status == 201
     case = await opened.json()
-    assert case["history"][0]["actor"] == "intecap"  # the token's actor when none is given
+    assert case["history"][0]["actor"] == "test-issuer"  # the token's subject
     url = f"/rpl/cases/{case['id']}"
     assert (await client.get(url)).status == 401  # personal data: never public
 
-    skipped = await client.post(url + "/transitions", headers=issuer, json={"to": "assessed", "actor": "x", "reason": "skip"})
+    skipped = await client.post(url + "/transitions", headers=issuer, json={"to": "assessed", "reason": "skip"})
     assert skipped.status == 409 and (await skipped.json())["type"].endswith("/forbidden-transition")
     for state in ("guidance", "eligibility", "identification", "documentation"):
         response = await client.post(url + "/transitions", headers=issuer, json={"to": state, "reason": "next"})
@@ -105,14 +108,18 @@ async def test_rpl_case_over_http(client, auth_headers, issuance):
     fetched = await client.get(f"{url}/evidence/{evidence['id']}", headers=issuer)
     assert await fetched.read() == content and fetched.content_type == "image/png"
 
-    await client.post(url + "/transitions", headers=issuer, json={"to": "assessed", "actor": "Marta", "reason": "observed"})
-    decided = await client.post(url + "/decision", headers=issuer, json={"outcome": "not_yet_competent", "actor": "Marta", "reason": "gaps"})
+    # The assessor acts with her own token (the actor is always the token's subject).
+    marta = await auth_headers("issuer", "Marta", institution="intecap")
+    assert (await client.post(url + "/transitions", headers=issuer, json={"to": "assessed", "reason": "observed"})).status == 422
+    await client.post(url + "/transitions", headers=marta, json={"to": "assessed", "actor": "Marta", "reason": "observed"})
+    decided = await client.post(url + "/decision", headers=marta, json={"outcome": "not_yet_competent", "reason": "gaps"})
     assert decided.status == 200
-    same = await client.post(url + "/appeal", headers=issuer, json={"reviewer": "MARTA", "actor": "Ana", "reason": "unfair"})
+    same = await client.post(url + "/appeal", headers=issuer, json={"reviewer": "MARTA", "reason": "unfair"})
     assert same.status == 422
-    appealed = await client.post(url + "/appeal", headers=issuer, json={"reviewer": "Luis", "actor": "Ana", "reason": "unfair"})
+    appealed = await client.post(url + "/appeal", headers=issuer, json={"reviewer": "Luis", "reason": "unfair"})
     assert appealed.status == 200
-    resolved = await client.post(url + "/appeal/resolution", headers=issuer, json={"outcome": "upheld", "actor": "Luis", "reason": "fair"})
+    luis = await auth_headers("issuer", "Luis", institution="intecap")
+    resolved = await client.post(url + "/appeal/resolution", headers=luis, json={"outcome": "upheld", "reason": "fair"})
     assert (await resolved.json())["state"] == "closed"
     shown = await (await client.get(url, headers=issuer)).json()
     assert [h["to"] for h in shown["history"]][-3:] == ["decision", "appeal", "closed"]
@@ -121,11 +128,10 @@ async def test_rpl_case_over_http(client, auth_headers, issuance):
     assert (await client.get("/rpl/cases/nope", headers=issuer)).status == 404
 
     # An issuer token acts for one institution only; an operator token for all.
-    other = await auth_headers("issuer", actor="inti")
+    other = await auth_headers("issuer", "clerk of no institution")
     assert (await client.get(url, headers=other)).status == 403
     assert (await client.post(url + "/transitions", headers=other, json={"to": "closed", "reason": "x"})).status == 403
-    assert (await client.get("/rpl/cases", headers=other)).status == 200
-    assert await (await client.get("/rpl/cases", headers=other)).json() == []
+    assert (await client.get("/rpl/cases", headers=other)).status == 403  # a token without an institution sees none
     assert (await client.get("/rpl/cases?institution=intecap", headers=other)).status == 403
     foreign = await client.post("/rpl/cases", headers=other, json={
         "institution": "intecap", "template": "intecap-albanileria-2", "givenName": "Eva", "identifier": "eva@example.org"})

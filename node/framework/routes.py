@@ -282,3 +282,9 @@ OPENAPI: dict[str, Any] = {
     "/framework/{framework_id}/publications": _get("Published mapping versions", _F),
     "/framework/{framework_id}/publications/{target}/{version}": _get("A signed publication of a mapping version (old versions stay)", _TV, _SIGNED),
 }
+
+# Typed request bodies (node/framework/api_bodies.py) on the operations above.
+from node.framework.api_bodies import REQUEST_BODIES as _REQUEST_BODIES  # noqa: E402
+from node.http.openapi import with_request_bodies as _with_request_bodies  # noqa: E402
+
+OPENAPI = _with_request_bodies(OPENAPI, _REQUEST_BODIES)

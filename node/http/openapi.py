@@ -3,7 +3,8 @@
 A module's `OPENAPI` is either a mapping of path → path item (`{"/health": {"get": {...}}}`) or
 a fragment `{"paths": {...}, "components": {...}}`. Shared pieces every module may `$ref`:
 `#/components/schemas/Problem`, `#/components/responses/{BadRequest,Unauthorized,Forbidden,NotFound,
-Conflict,ValidationFailed}` and the `bearer` security scheme. A `{name}` in a path that no operation
+Conflict,ValidationFailed}` and the `bearerAuth` security scheme (`BEARER`); `with_request_bodies` adds typed
+request bodies to a fragment. A `{name}` in a path that no operation
 declares becomes a required string path parameter, so the document stays valid OpenAPI 3.1.
 """
 
@@ -31,6 +32,31 @@ PROBLEM_SCHEMA = {
 }
 
 
+# The one security scheme: every protected operation says `"security": [{"bearerAuth": []}]`.
+SECURITY_SCHEME = "bearerAuth"
+BEARER = [{SECURITY_SCHEME: []}]
+
+
+def with_request_bodies(fragment: dict[str, Any], bodies: dict[tuple[str, str], dict[str, Any] | None]) -> dict[str, Any]:
+    """A copy of a module's OPENAPI fragment with each (method, path)'s requestBody set from `bodies`:
+    {"schema", "description"?, "required"? (default True), "csv"? (also accepts text/csv)}; None: no body."""
+    fragment = copy.deepcopy(fragment)
+    paths = fragment["paths"] if "paths" in fragment else fragment
+    for (method, path), body in bodies.items():
+        operation = paths.get(path, {}).get(method)
+        if operation is None:
+            continue  # the completeness test reports bodies that name no operation
+        if body is None:
+            operation.pop("requestBody", None)
+            continue
+        content: dict[str, Any] = {"application/json": {"schema": body["schema"]}}
+        if body.get("csv"):
+            content["text/csv"] = {"schema": {"type": "string"}}
+        operation["requestBody"] = {"required": body.get("required", True), "content": content,
+                                    **({"description": body["description"]} if body.get("description") else {})}
+    return fragment
+
+
 def problem_ref(description: str) -> dict[str, Any]:
     return {"description": description,
             "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
@@ -47,7 +73,7 @@ def base_document() -> dict[str, Any]:
         "components": {
             "schemas": {"Problem": PROBLEM_SCHEMA},
             "responses": responses,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+            "securitySchemes": {SECURITY_SCHEME: {"type": "http", "scheme": "bearer",
                                            "description": "API token (roles: ministry, issuer, operator)"}},
         },
     }

@@ -177,6 +177,7 @@ async def create_template(request: web.Request) -> web.Response:
 
 @routes.post("/credentials")
 async def issue_one(request: web.Request) -> web.Response:
+    await require_role(request, "issuer")  # authenticate before reading or validating anything
     body = _object(await read_json(request))
     service = _service(request)
     template = await service.get_template(_template_id(body))
@@ -248,6 +249,7 @@ async def batch_progress(request: web.Request) -> web.Response:
 
 
 async def _status_change(request: web.Request, action: str) -> web.Response:
+    await require_role(request, "issuer")  # authenticate first: no token, no hint whether the credential exists
     service = _service(request)
     credential_id = request.match_info["credential_id"]
     await _require_issuer_of(request, await service.credential_institution(credential_id))
@@ -275,6 +277,7 @@ async def unsuspend(request: web.Request) -> web.Response:
 
 @routes.get("/credentials/{credential_id}/status")
 async def credential_status(request: web.Request) -> web.Response:
+    await require_role(request, "issuer")  # authenticate first: no token, no hint whether the credential exists
     service = _service(request)
     credential_id = request.match_info["credential_id"]
     await _require_issuer_of(request, await service.credential_institution(credential_id))
@@ -318,3 +321,9 @@ OPENAPI: dict[str, Any] = {
     "/credentials/{credential_id}/unsuspend": {"post": _op("Lift a suspension", auth=True, body="{reason}")},
     "/credentials/{credential_id}/status": {"get": _op("State and status history", auth=True)},
 }
+
+# Typed request bodies (node/issuance/api_bodies.py) on the operations above.
+from node.issuance.api_bodies import REQUEST_BODIES as _REQUEST_BODIES  # noqa: E402
+from node.http.openapi import with_request_bodies as _with_request_bodies  # noqa: E402
+
+OPENAPI = _with_request_bodies(OPENAPI, _REQUEST_BODIES)

@@ -304,3 +304,9 @@ OPENAPI: dict[str, Any] = {
                                                                                  "schema": {"type": "integer"}}],
                                                             "security": _BEARER, "responses": {"200": {"description": "the file"}}}},
 }
+
+# Typed request bodies (node/rpl/api_bodies.py) on the operations above.
+from node.rpl.api_bodies import REQUEST_BODIES as _REQUEST_BODIES  # noqa: E402
+from node.http.openapi import with_request_bodies as _with_request_bodies  # noqa: E402
+
+OPENAPI = _with_request_bodies(OPENAPI, _REQUEST_BODIES)

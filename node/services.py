@@ -26,6 +26,7 @@ class NodeServices:
     keystore: object  # node.keystore.KeyStore
     resolver: object  # node.crypto.did.DidResolver
     outbound: object = None  # node.outbound.OutboundClient: every request the node makes to other hosts
+    verified_documents: object = None  # node.verification.pipeline.VerifiedDocuments: status lists verified recently
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory)
@@ -39,6 +40,7 @@ async def open_services(settings: Settings, clock: Clock | None = None, *, migra
     from node.db.migrate import upgrade
     from node.keystore import KeyStore
     from node.outbound import FetchPolicy, OutboundClient
+    from node.verification.pipeline import VerifiedDocuments
 
     if migrate:
         await upgrade(settings.db_url)
@@ -50,7 +52,8 @@ async def open_services(settings: Settings, clock: Clock | None = None, *, migra
     try:
         keystore = KeyStore(settings, session_factory, clock=clock)
         resolver = DidResolver(local=keystore.resolve_local)
-        yield NodeServices(settings, clock, engine, session_factory, signer, keystore, resolver, outbound)
+        yield NodeServices(settings, clock, engine, session_factory, signer, keystore, resolver, outbound,
+                           VerifiedDocuments())
     finally:
         await outbound.close()
         signer.close()

@@ -88,7 +88,7 @@ def public_verifier(services, *, resolver: Any = None, offline: bool = False, tr
     issuance = IssuanceService.from_services(services)
     return CredentialVerifier(services.signer, resolver or services.resolver, services.clock, [schema_check],
                               status=make_status_check(services), trust=AccreditationCheck(issuance, trust_lookup),
-                              outbound=None if offline else services.outbound)
+                              outbound=None if offline else services.outbound, verified=services.verified_documents)
 
 
 def standalone_verifier(signer: Any, resolver: Any, clock: Any, outbound: Any = None):

@@ -19,6 +19,10 @@ Each stage yields `Check`s; an exception inside a stage is a failed check, never
 
 from __future__ import annotations
 
+import hashlib
+import json
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Awaitable, Callable, Sequence
@@ -49,6 +53,36 @@ class Fetching:
 FetchingCheck = Callable[[dict[str, Any], Fetching], Awaitable[Sequence[Check]]]
 
 
+class VerifiedDocuments:
+    """Signed documents a credential relies on (status lists) that recently passed proofs and issuer
+    binding, by the SHA-256 of their JSON: a popular list is verified once per `ttl`, not per request.
+    Only passes are remembered; any change to a list changes its digest. Held by the node's services."""
+
+    def __init__(self, ttl: float = 300.0, entries: int = 1024, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._ttl = ttl
+        self._entries = entries
+        self._monotonic = monotonic
+        self._until: OrderedDict[str, float] = OrderedDict()
+
+    @staticmethod
+    def digest(document: Any) -> str:
+        text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def __contains__(self, digest: str) -> bool:
+        until = self._until.get(digest)
+        if until is None or until <= self._monotonic():
+            self._until.pop(digest, None)
+            return False
+        return True
+
+    def add(self, digest: str) -> None:
+        self._until[digest] = self._monotonic() + self._ttl
+        self._until.move_to_end(digest)
+        while len(self._until) > self._entries:
+            self._until.popitem(last=False)
+
+
 class CredentialVerifier:
     """`await CredentialVerifier(signer, resolver, clock, ...).verify(credential)` -> VerificationResult.
 
@@ -59,7 +93,8 @@ class CredentialVerifier:
     """
 
     def __init__(self, signer: Any, resolver: Any, clock: Clock, extra_checks: Sequence[ExtraCheck] = (), *,
-                 status: FetchingCheck | None = None, trust: ExtraCheck | None = None, outbound: Any = None) -> None:
+                 status: FetchingCheck | None = None, trust: ExtraCheck | None = None, outbound: Any = None,
+                 verified: VerifiedDocuments | None = None) -> None:
         self._signer = signer
         self._resolver = resolver
         self._clock = clock
@@ -67,6 +102,7 @@ class CredentialVerifier:
         self._status = status
         self._trust = trust
         self._outbound = outbound
+        self._verified = verified
 
     def _session(self) -> tuple[Any, Callable[[str], Awaitable[Any]] | None]:
         """This verification's resolver and fetch function, sharing one fetch budget."""
@@ -139,8 +175,14 @@ class CredentialVerifier:
         if not isinstance(document, dict) or issuer_id(document) is None:
             result.fail("document", "not_a_credential", "the document has no issuer")
             return result
+        digest = VerifiedDocuments.digest(document) if self._verified is not None else None
+        if digest is not None and digest in self._verified:
+            result.ok("document", "verified (proofs and issuer) within the last minutes")
+            return result
         if result.add(context_check(document)).ok and await self._proofs(result, document, resolver, "assertionMethod"):
             await self._binding(result, document, resolver)
+        if digest is not None and result.verified:
+            self._verified.add(digest)
         return result
 
     @staticmethod

@@ -347,3 +347,38 @@ async def test_the_app_opens_and_closes_the_client(settings):
     outbound._open()  # as the first fetch would
     await server.close()
     assert outbound._session is None  # closed with the app's cleanup context
+
+
+async def test_a_verified_list_is_not_verified_again_until_it_changes(lists, allowed, signer):
+    from node.issuance.status_check import make_status_check
+    from node.verification.pipeline import CredentialVerifier, VerifiedDocuments
+
+    verified_ids = []
+
+    class Counting:  # the signer, counting which documents it verifies
+        async def verify(self, document, resolver, **options):
+            verified_ids.append(document.get("id"))
+            return await signer.verify(document, resolver, **options)
+
+    now = [0.0]
+    key = KeyPair.generate()
+    url = lists.base + "/status/memo"
+    lists.serve("/status/memo", signed_list(key, url))
+    credential = signed_credential(key, status_entry(url, "revocation", 9))
+    pipeline = CredentialVerifier(Counting(), DidResolver(), FixedClock(NOW), status=make_status_check(None), outbound=allowed,
+                                  verified=VerifiedDocuments(ttl=60, monotonic=lambda: now[0]))
+    for _ in range(3):
+        assert (await pipeline.verify(credential)).verified
+    assert verified_ids.count(url) == 1 and lists.hits["/status/memo"] == 3  # fetched each time, verified once
+    lists.serve("/status/memo", signed_list(key, url, set_bits=[9]))  # revoked: a new list, verified anew
+    assert status(await pipeline.verify(credential)) == [(False, "revoked")] and verified_ids.count(url) == 2
+    now[0] = 61.0  # the memory expires
+    await pipeline.verify(credential)
+    assert verified_ids.count(url) == 3
+    attacker = KeyPair.generate()  # failures are never remembered: a forged list is checked every time
+    forged = signed_list(attacker, url)
+    lists.serve("/status/memo", add_proof({**{k: v for k, v in forged.items() if k != "proof"}, "issuer": key.controller},
+                                          attacker, suite="eddsa-jcs-2022", created=NOW))
+    for _ in range(2):
+        assert status(await pipeline.verify(credential)) == [(False, "status_issuer_mismatch")]
+    assert verified_ids.count(url) == 5

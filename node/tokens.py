@@ -103,7 +103,7 @@ def _subject(subject: object) -> str:
         raise InvalidInput(f"a token belongs to a named person: --subject NAME (1-{MAX_SUBJECT} characters)")
     if any(ord(c) < 32 for c in subject):
         raise InvalidInput("the subject must not contain control characters")
-    return subject.strip()
+    return " ".join(subject.split())  # "Ana  López" is "Ana López": two-person rules compare subjects
 
 
 async def _check_scope(uow: UnitOfWork, role: str, jurisdiction: str | None, institution: str | None) -> tuple[str | None, str | None]:

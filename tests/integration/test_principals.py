@@ -243,7 +243,7 @@ async def test_no_token_for_an_institution_or_jurisdiction_that_is_not_here(serv
                        {"role": "operator", "subject": " "}):
             with pytest.raises(InvalidInput):
                 await create_token(uow, services.clock, **kwargs)
-        token = await create_token(uow, services.clock, role="ministry", subject=" Ana López ", jurisdiction="gt")
+        token = await create_token(uow, services.clock, role="ministry", subject=" Ana   López ", jurisdiction="gt")
         principal = await authenticate(uow, token)
     assert (principal.subject, principal.role, principal.scope) == ("Ana López", "ministry", "jurisdiction:GT")
 

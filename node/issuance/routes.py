@@ -197,7 +197,7 @@ async def issue_batch(request: web.Request) -> web.Response:
     from node.issuance.batch import BatchIssuer
 
     await require_role(request, "issuer")  # authenticate before reading or validating anything
-    body = _object(await read_json(request, max_bytes=LARGE_BODY_BYTES))
+    body = _object(await read_json(request))
     rows = body.get("rows")
     if not isinstance(rows, list):
         raise InvalidInput("rows must be a JSON array of recipients")
@@ -244,8 +244,12 @@ def _query_int(request: web.Request, name: str, default: int, low: int, high: in
 async def batch_progress(request: web.Request) -> web.Response:
     from node.issuance.batch import BatchIssuer
 
-    await require_role(request, "issuer")
-    return web.json_response(await BatchIssuer(_service(request)).progress(request.match_info["batch_id"]))
+    principal = await require_role(request, "issuer")  # authenticate before revealing anything about the batch
+    progress = await BatchIssuer(_service(request)).progress(request.match_info["batch_id"])
+    template = await _service(request).get_template(progress["template"])
+    if not principal.acts_for_institution(template.institution):
+        raise NotFound(f"no batch {request.match_info['batch_id']}")  # another institution's batch: not even its existence
+    return web.json_response(progress)
 
 
 async def _status_change(request: web.Request, action: str) -> web.Response:

@@ -10,7 +10,7 @@ ROWS = [{"given_name": "Ana", "family_name": "López", "identifier": "ana@exampl
 
 
 async def test_post_batches_returns_the_batch_id_and_credential_ids(client, issuance, auth_headers):
-    headers = await auth_headers("issuer", actor="intecap")
+    headers = await auth_headers("issuer", institution="intecap")
     body = {"template": "intecap-albanileria-2", "suite": "eddsa-jcs-2022", "rows": ROWS}
     response = await client.post("/batches", json=body, headers=headers)
     assert response.status == 200, await response.text()
@@ -30,7 +30,7 @@ async def test_post_batches_returns_the_batch_id_and_credential_ids(client, issu
 
 
 async def test_batch_credentials_are_paged(client, issuance, auth_headers):
-    headers = await auth_headers("issuer", actor="intecap")
+    headers = await auth_headers("issuer", institution="intecap")
     result = await (await client.post("/batches", json={"template": "intecap-albanileria-2", "suite": "eddsa-jcs-2022",
                                                         "rows": ROWS}, headers=headers)).json()
     url = f"/batches/{result['batch']}/credentials"
@@ -46,7 +46,7 @@ async def test_batch_credentials_are_paged(client, issuance, auth_headers):
 
 async def test_batch_credentials_are_scoped_to_the_institution(client, issuance, auth_headers):
     await issuance.create_institution("usac", "USAC", scope={"sectors": ["construction"]})
-    headers = await auth_headers("issuer", actor="intecap")
+    headers = await auth_headers("issuer", institution="intecap")
     result = await (await client.post("/batches", json={"template": "intecap-albanileria-2", "suite": "eddsa-jcs-2022",
                                                         "rows": ROWS[:1]}, headers=headers)).json()
     url = f"/batches/{result['batch']}/credentials"

@@ -25,7 +25,7 @@ async def _case(client, issuer) -> str:
     ("constancia.pdf", "application/pdf", "application/pdf"),
 ])
 async def test_evidence_is_an_attachment_with_a_passive_type(client, auth_headers, issuance, name, media_type, served_as):
-    issuer = await auth_headers("issuer", actor="intecap")
+    issuer = await auth_headers("issuer", institution="intecap")
     url = await _case(client, issuer)
     content = b"<html><script>alert(document.cookie)</script></html>"
     added = await client.post(url + "/evidence", headers=issuer, json={
@@ -41,7 +41,7 @@ async def test_evidence_is_an_attachment_with_a_passive_type(client, auth_header
 
 
 async def test_evidence_file_names_cannot_break_the_header(client, auth_headers, issuance):
-    issuer = await auth_headers("issuer", actor="intecap")
+    issuer = await auth_headers("issuer", institution="intecap")
     url = await _case(client, issuer)
     added = await client.post(url + "/evidence", headers=issuer, json={
         "name": 'acta "firmada"; x=1 Mejía ʼ.pdf', "mediaType": "application/pdf",

@@ -382,3 +382,22 @@ async def test_a_verified_list_is_not_verified_again_until_it_changes(lists, all
     for _ in range(2):
         assert status(await pipeline.verify(credential)) == [(False, "status_issuer_mismatch")]
     assert verified_ids.count(url) == 5
+
+
+async def test_a_name_connects_to_exactly_the_address_that_was_checked(lists):
+    answers = []
+
+    async def lookup(host, port):  # a rebinding DNS: the first answer is allowed, the next one is private
+        answers.append(host)
+        return ["127.0.0.1"] if len(answers) == 1 else ["10.0.0.1"]
+
+    client = OutboundClient(FetchPolicy.parse("127.0.0.1/32"), lookup=lookup)  # the address is allowed, not the name
+    try:
+        url = lists.serve("/named", {"via": "name"}).replace("127.0.0.1", "lists.test")
+        assert await client.get_json(url) == {"via": "name"}
+        assert answers == ["lists.test"] and lists.hits["/named"] == 1  # one lookup, checked, then connected to it
+        with pytest.raises(FetchError) as refused:
+            await client.get_json(url.replace("/named", "/again"))
+        assert refused.value.reason == "fetch_refused" and "/again" not in lists.hits and client.requests == 1
+    finally:
+        await client.close()

@@ -36,6 +36,8 @@ FAILED = "fetch_failed"
 MAX_BYTES = 512 * 1024  # a 2-bit, 131,072-entry status list is ~45 KB even when incompressible
 MAX_FETCHES = 4  # distinct URLs per verification: the issuer's DID document and up to three status lists
 MAX_AGE_CAP = 300.0  # seconds: never trust a cached document longer, whatever the server says
+CACHE_BYTES = 16 * 1024 * 1024  # bodies kept for revalidation, in all
+PINNED_HOSTS = 1024  # (host, port) -> checked addresses kept for the connector
 TIMEOUT = 5.0
 ACCEPT = "application/vc+ld+json, application/ld+json, application/did+json, application/json"
 
@@ -72,7 +74,8 @@ class OutboundClient:
         self._monotonic = monotonic
         self._cache: OrderedDict[str, _Cached] = OrderedDict()
         self._cache_entries = cache_entries
-        self._pins: dict[tuple[str, int], list[str]] = {}
+        self._cache_bytes = 0
+        self._pins: OrderedDict[tuple[str, int], list[str]] = OrderedDict()
         self._session: Any = None
         self.requests = 0  # requests actually sent (for tests and metrics)
 
@@ -91,7 +94,7 @@ class OutboundClient:
         if cached is not None and cached.fresh_until > self._monotonic():
             self._cache.move_to_end(url)
             return _parse(cached.body)
-        self._pins[(host, port)] = await self._addresses(host, port)
+        self._pin((host, port), await self._addresses(host, port))
         headers = {"Accept": ACCEPT, "Accept-Encoding": "identity"}
         if cached is not None and cached.etag:
             headers["If-None-Match"] = cached.etag
@@ -99,8 +102,15 @@ class OutboundClient:
         if max_age > 0:
             self._remember(url, _Cached(body, etag, self._monotonic() + max_age))
         else:
-            self._cache.pop(url, None)
+            self._forget(url)
         return _parse(body)
+
+    def _pin(self, target: tuple[str, int], addresses: list[str]) -> None:
+        """Bounded: many distinct hosts cannot grow it (an evicted pin fails its connect, closed)."""
+        self._pins[target] = addresses
+        self._pins.move_to_end(target)
+        while len(self._pins) > PINNED_HOSTS:
+            self._pins.popitem(last=False)
 
     def _target(self, url: Any) -> tuple[str, int]:
         if not isinstance(url, str):
@@ -180,10 +190,17 @@ class OutboundClient:
         return self._session
 
     def _remember(self, url: str, entry: _Cached) -> None:
+        self._forget(url)
         self._cache[url] = entry
-        self._cache.move_to_end(url)
-        while len(self._cache) > self._cache_entries:
-            self._cache.popitem(last=False)
+        self._cache_bytes += len(entry.body)
+        while len(self._cache) > self._cache_entries or self._cache_bytes > CACHE_BYTES:
+            _url, evicted = self._cache.popitem(last=False)
+            self._cache_bytes -= len(evicted.body)
+
+    def _forget(self, url: str) -> None:
+        old = self._cache.pop(url, None)
+        if old is not None:
+            self._cache_bytes -= len(old.body)
 
 
 class FetchBudget:

@@ -338,6 +338,24 @@ async def test_every_write_kind_leaves_an_audit_row_that_operators_can_query(cli
     assert (await client.get("/audit", headers=clerk)).status == 403
 
 
+async def test_the_audit_trail_is_append_only_in_the_database(services):
+    from node.db.orm import AuditEvent
+    from node.tokens import create_token
+
+    async with services.uow() as uow:
+        await create_token(uow, services.clock, role="operator", subject="Rosa")
+    async with services.uow() as uow:
+        before = (await uow.session.execute(select(AuditEvent.id, AuditEvent.subject, AuditEvent.action))).all()
+    assert ("puente", "token.create") in [(subject, action) for _, subject, action in before]  # no principal: the system
+    for statement in (text("UPDATE audit_events SET subject = 'someone else'"), text("DELETE FROM audit_events")):
+        async with services.uow() as uow:
+            with pytest.raises(Exception, match="append-only"):
+                await uow.session.execute(statement)
+                await uow.commit()
+    async with services.uow() as uow:
+        assert (await uow.session.execute(select(AuditEvent.id, AuditEvent.subject, AuditEvent.action))).all() == before
+
+
 def test_cli_writes_are_audited_under_the_name_given_with_as(node, capsys):
     from node.cli import main
 

@@ -54,9 +54,29 @@ def upgrade() -> None:
     )
     op.create_index("ix_audit_events_at", "audit_events", ["at"])
     op.create_index("ix_audit_events_subject", "audit_events", ["subject"])
+    _append_only()
+
+
+APPEND_ONLY = "audit_events is append-only: the audit trail is never rewritten"
+
+
+def _append_only() -> None:
+    """The database itself refuses to change or delete an audit row (the node only ever inserts)."""
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("CREATE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+                   f"$$ BEGIN RAISE EXCEPTION '{APPEND_ONLY}'; END $$")
+        op.execute("CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events "
+                   "FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()")
+    else:
+        for event in ("UPDATE", "DELETE"):
+            op.execute(f"CREATE TRIGGER audit_events_no_{event.lower()} BEFORE {event} ON audit_events "
+                       f"BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY}'); END")
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS audit_events_append_only ON audit_events")
+        op.execute("DROP FUNCTION IF EXISTS audit_events_append_only()")
     op.drop_index("ix_audit_events_subject", table_name="audit_events")
     op.drop_index("ix_audit_events_at", table_name="audit_events")
     op.drop_table("audit_events")

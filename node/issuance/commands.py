@@ -25,6 +25,14 @@ def register(cli: CommandLine) -> None:
     inst.add_argument("--sector", action="append", default=[], help="accredited sector (repeatable; none = any)")
     inst.add_argument("--isco", action="append", default=[], help="accredited ISCO-08 group prefix (repeatable)")
     inst.add_argument("--rqf-level", action="append", type=int, default=[], help="accredited RQF level (repeatable)")
+    inst.add_argument("--suspension", action="store_true",
+                      help="new credentials also get a 1-bit suspension entry (credentialStatus becomes an array, "
+                           "outside the OB 3.0 schema; see the issuer guide)")
+    purposes = cli.subcommand("institution", "status-purposes",
+                              "Turn the suspension entry of new credentials on or off (revocation is always on).",
+                              cmd_institution_status_purposes)
+    purposes.add_argument("slug")
+    purposes.add_argument("--suspension", choices=("on", "off"), required=True)
     rotate = cli.subcommand("institution", "rotate-key", "Give an institution a new signing key (old credentials still verify).",
                             cmd_institution_rotate)
     rotate.add_argument("slug")
@@ -85,7 +93,7 @@ def _service(services):
 
 def _institution_json(inst) -> dict:
     return {"slug": inst.slug, "name": inst.name, "did": inst.did, "logo_url": inst.logo_url, "url": inst.url,
-            "scope": inst.scope.to_json()}
+            "scope": inst.scope.to_json(), "status_purposes": list(inst.status_purposes)}
 
 
 async def cmd_institution_list(args) -> int:
@@ -97,7 +105,15 @@ async def cmd_institution_list(args) -> int:
 async def cmd_institution_create(args) -> int:
     scope = {"sectors": args.sector, "isco_groups": args.isco, "rqf_levels": args.rqf_level}
     async with _open(args) as services:
-        inst = await _service(services).create_institution(args.slug, args.name, scope=scope, logo_url=args.logo_url, url=args.url)
+        inst = await _service(services).create_institution(args.slug, args.name, scope=scope, logo_url=args.logo_url, url=args.url,
+                                                           suspension=args.suspension)
+    print_json(_institution_json(inst))
+    return 0
+
+
+async def cmd_institution_status_purposes(args) -> int:
+    async with _open(args) as services:
+        inst = await _service(services).set_status_purposes(args.slug, suspension=args.suspension == "on")
     print_json(_institution_json(inst))
     return 0
 

@@ -13,7 +13,8 @@ from typing import Any
 from node.errors import Conflict
 from node.issuance.orm import StatusListRow
 from node.issuance.repository import IssuanceRepository
-from node.issuance.status_list import LIST_SIZE, MESSAGE, Bitstring, list_credential, message_entry, permute, width
+from node.issuance.status_list import (LIST_SIZE, MESSAGE, REVOCATION, Bitstring, list_credential, message_entry, permute,
+                                       status_entry, width)
 
 LIST_SUITE = "eddsa-rdfc-2022"
 
@@ -26,13 +27,17 @@ def serialise(document: dict[str, Any]) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class Allocation:
-    """A credential's entry: one index in one "message" list (2 bits: revoked, suspended)."""
+    """One status entry of a credential: an index in one list of one purpose. New credentials get
+    1-bit "revocation" (and, where the institution turned it on, "suspension") entries; "message"
+    (2-bit) allocations only exist for credentials issued under migration 0005."""
 
     list_id: str
     index: int
+    purpose: str = REVOCATION
 
     def entry(self, base_url: str) -> dict[str, Any]:
-        return message_entry(list_url(base_url, self.list_id), self.index)
+        url = list_url(base_url, self.list_id)
+        return message_entry(url, self.index) if self.purpose == MESSAGE else status_entry(url, self.purpose, self.index)
 
 
 def list_url(base_url: str, list_id: str) -> str:
@@ -46,14 +51,15 @@ class StatusLists:
         self._size = size
 
     async def allocate(self, repo: IssuanceRepository, institution: str, issuer_did: str, key, count: int,
-                       now: datetime) -> list[Allocation]:
-        """`count` fresh entries in the institution's open "message" list; a full list is closed and a new one opened."""
+                       now: datetime, purpose: str = REVOCATION) -> list[Allocation]:
+        """`count` fresh entries in the institution's open list of `purpose`; a full list is closed and a
+        new one opened. Each purpose has lists of its own, so one status change flips one bit."""
         out: list[Allocation] = []
         attempts = 0
         while len(out) < count:
-            row = await repo.open_status_list(institution, MESSAGE)
+            row = await repo.open_status_list(institution, purpose)
             if row is None:
-                row = await self._create(repo, institution, issuer_did, MESSAGE, key, now)
+                row = await self._create(repo, institution, issuer_did, purpose, key, now)
             seen = row.next_slot
             take = min(count - len(out), row.size - seen)
             if not await repo.claim_slots(row.id, seen, take):
@@ -62,7 +68,7 @@ class StatusLists:
                     raise Conflict("status list allocation is contended; try again")
                 continue
             perm_key = bytes.fromhex(row.permutation_key)
-            out.extend(Allocation(row.id, permute(perm_key, slot, row.size)) for slot in range(seen, seen + take))
+            out.extend(Allocation(row.id, permute(perm_key, slot, row.size), purpose) for slot in range(seen, seen + take))
         return out
 
     async def _create(self, repo: IssuanceRepository, institution: str, issuer_did: str, purpose: str, key,
@@ -101,7 +107,7 @@ class StatusLists:
 
     async def set_bit(self, repo: IssuanceRepository, list_id: str, index: int, value: bool, issuer_did: str, key,
                       now: datetime) -> None:
-        """Flip one entry of a single-bit list (credentials issued before "message" lists)."""
+        """Set or clear one entry of a 1-bit list ("revocation" or "suspension")."""
         await self.change_value(repo, list_id, index, issuer_did, key, now,
                                 set_bits=1 if value else 0, clear_bits=0 if value else 1)
 

@@ -78,6 +78,14 @@ class Institution:
     url: str | None = None
     accredited_from: datetime | None = None
     accredited_until: datetime | None = None
+    # Whether new credentials carry a second 1-bit entry (purpose "suspension") besides the revocation
+    # one. Off by default: two entries make credentialStatus an array, which the OB 3.0 schema refuses.
+    suspension: bool = False
+
+    @property
+    def status_purposes(self) -> tuple[str, ...]:
+        """The 1-bit status entries a credential issued now gets, in credentialStatus order."""
+        return ("revocation", "suspension") if self.suspension else ("revocation",)
 
     def accredited_at(self, moment: datetime) -> bool:
         if self.accredited_from and moment < self.accredited_from:

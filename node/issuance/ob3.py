@@ -173,7 +173,7 @@ def build_credential(
     recipient: Recipient,
     credential_id: str,
     issued_at: datetime,
-    credential_status: Mapping[str, Any] | None,
+    credential_status: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None,
     base_url: str,
     extras: Mapping[str, str] | None = None,
     puente_terms: bool = False,
@@ -209,7 +209,8 @@ def build_credential(
     if evidence:
         credential["evidence"] = [dict(e) for e in evidence]
     if credential_status:
-        # One object: the OB 3.0 schema allows a single credentialStatus (revocation and suspension
-        # share one 2-bit "message" entry, see node.issuance.status_list).
-        credential["credentialStatus"] = dict(credential_status)
+        # One object (the 1-bit revocation entry) whenever there is one entry: the OB 3.0 schema allows a
+        # single credentialStatus. Two (revocation + suspension) only where the institution chose them.
+        entries = [credential_status] if isinstance(credential_status, Mapping) else list(credential_status)
+        credential["credentialStatus"] = dict(entries[0]) if len(entries) == 1 else [dict(e) for e in entries]
     return credential

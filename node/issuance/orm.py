@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from node.db.base import Base, UTCDateTime
@@ -22,6 +22,8 @@ class InstitutionRow(Base):
     accredited_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
     accredited_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # New credentials get a 1-bit "suspension" entry besides the revocation one (migration 0007).
+    suspension: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class TemplateRow(Base):
@@ -35,8 +37,8 @@ class TemplateRow(Base):
 
 class StatusListRow(Base):
     """One Bitstring Status List of one institution for one purpose; `size` counts entries and `next_slot`
-    allocations. New lists have purpose "message" (2 bits per entry: revoked, suspended); lists of purpose
-    "revocation"/"suspension" (1 bit per entry) serve credentials issued before."""
+    allocations. New lists have purpose "revocation" or "suspension" (1 bit per entry, what every verifier
+    reads); lists of purpose "message" (2 bits: revoked, suspended) serve credentials issued under 0005."""
 
     __tablename__ = "issuance_status_lists"
     __table_args__ = (Index("ix_issuance_status_lists_institution_purpose", "institution", "purpose"),)
@@ -74,10 +76,11 @@ class CredentialRow(Base):
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
     valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     state: Mapped[str] = mapped_column(String(20), default="active")
-    # The credential's one status entry: an index in a "message" list (migration 0005).
+    # Credentials issued between 0005 and 0007 carry one 2-bit "message" entry: an index in a "message" list.
     status_list: Mapped[str | None] = mapped_column(ForeignKey("issuance_status_lists.id"))
     status_index: Mapped[int | None] = mapped_column(Integer)
-    # Credentials issued before 0005 carry two single-bit entries instead; new rows leave these empty.
+    # Every other credential has 1-bit entries: a revocation entry always, a suspension entry when its
+    # institution had suspension on (0007) or when it was issued before 0005 (both, then).
     revocation_list: Mapped[str | None] = mapped_column(ForeignKey("issuance_status_lists.id"))
     revocation_index: Mapped[int | None] = mapped_column(Integer)
     suspension_list: Mapped[str | None] = mapped_column(ForeignKey("issuance_status_lists.id"))

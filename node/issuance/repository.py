@@ -15,6 +15,7 @@ def institution_from_row(row: InstitutionRow) -> Institution:
     return Institution(
         slug=row.slug, name=row.name, did=row.did, scope=AccreditationScope.from_json(row.scope),
         logo_url=row.logo_url, url=row.url, accredited_from=row.accredited_from, accredited_until=row.accredited_until,
+        suspension=bool(row.suspension),
     )
 
 

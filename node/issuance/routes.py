@@ -43,7 +43,7 @@ def _template_id(body: dict[str, Any]) -> str:
 
 def _institution_json(inst) -> dict[str, Any]:
     return {"slug": inst.slug, "name": inst.name, "did": inst.did, "logo_url": inst.logo_url, "url": inst.url,
-            "scope": inst.scope.to_json()}
+            "scope": inst.scope.to_json(), "status_purposes": list(inst.status_purposes)}
 
 
 # -- public ----------------------------------------------------------------------------------------
@@ -163,8 +163,19 @@ async def create_institution(request: web.Request) -> web.Response:
     await require_role(request, OPERATOR)
     body = _object(await read_json(request))
     inst = await _service(request).create_institution(
-        body.get("slug"), body.get("name"), scope=body.get("scope"), logo_url=body.get("logo_url"), url=body.get("url"))
+        body.get("slug"), body.get("name"), scope=body.get("scope"), logo_url=body.get("logo_url"), url=body.get("url"),
+        suspension=body.get("suspension", False))
     return web.json_response(_institution_json(inst), status=201)
+
+
+@routes.put("/institutions/{slug}/status-purposes")
+async def set_status_purposes(request: web.Request) -> web.Response:
+    """{"suspension": true|false}: whether new credentials also get a 1-bit suspension entry."""
+    slug = request.match_info["slug"]
+    await _require_issuer_of(request, slug)
+    body = _object(await read_json(request))
+    inst = await _service(request).set_status_purposes(slug, suspension=body.get("suspension"))
+    return web.json_response(_institution_json(inst))
 
 
 @routes.post("/templates")
@@ -308,7 +319,11 @@ OPENAPI: dict[str, Any] = {
     "/credentials/{credential_id}/qr.svg": {"get": _op("QR code (SVG) linking to the verification endpoint")},
     "/credentials/{credential_id}/credential.pdf": {"get": _op("One-page PDF with the claims and the QR code")},
     "/institutions": {"get": _op("Issuing institutions hosted here"),
-                      "post": _op("Create an institution (operator)", auth=True, body="{slug, name, scope, logo_url, url}")},
+                      "post": _op("Create an institution (operator)", auth=True,
+                                  body="{slug, name, scope, logo_url, url, suspension}")},
+    "/institutions/{slug}/status-purposes": {"put": _op(
+        "Turn the 1-bit suspension entry of new credentials on or off (issuer of the institution)", auth=True,
+        body="{suspension: true|false}")},
     "/templates": {"get": _op("Achievement templates"),
                    "post": _op("Create a template (issuer of its institution)", auth=True, body="template JSON")},
     "/achievements/{template_id}": {"get": _op("The OB3 Achievement of a template")},

@@ -2,7 +2,9 @@
 
 `ob_v3p0_achievementcredential.json` is 1EdTech's OB 3.0 AchievementCredential schema, unmodified (a
 test compares it byte for byte with the conformance copy): Puente credentials fit it as published, with
-a single `credentialStatus` object.
+a single `credentialStatus` object (the 1-bit revocation entry). The one documented exception: where an
+institution turned suspension on, `credentialStatus` is an array of two 1-bit entries, which the schema
+(one object) refuses; `ob3_schema_errors` checks such a credential with each entry in place instead.
 
 `schema_errors` is the authoritative check (jsonschema, draft 2019-09, as the schemas declare).
 `is_valid_fast` guards the batch hot path: the same schema compiled to Python code by fastjsonschema
@@ -67,4 +69,33 @@ def first_error(document: Any, name: str = ACHIEVEMENT_CREDENTIAL) -> dict[str, 
     if is_valid_fast(document, name):
         return None
     errors = schema_errors(document, name)
+    return errors[0] if errors else {"path": "/", "error": "rejected by the compiled schema"}
+
+
+def ob3_schema_errors(document: Any) -> list[dict[str, str]]:
+    """`schema_errors`, except that a `credentialStatus` ARRAY (revocation + suspension entries, which the
+    VC data model allows and the OB 3.0 schema does not) is checked one entry at a time in its place:
+    every entry must be a valid CredentialStatus and the rest of the credential valid as published."""
+    status = document.get("credentialStatus") if isinstance(document, dict) else None
+    if not isinstance(status, list) or not status:
+        return schema_errors(document)
+    errors: list[dict[str, str]] = []
+    for position, entry in enumerate(status):
+        for error in schema_errors({**document, "credentialStatus": entry}):
+            if error["path"].startswith("/credentialStatus"):
+                error = {**error, "path": error["path"].replace("/credentialStatus", f"/credentialStatus/{position}", 1)}
+            elif position:
+                continue  # the rest of the document was reported with the first entry
+            errors.append(error)
+    return errors
+
+
+def ob3_first_error(document: Any) -> dict[str, str] | None:
+    """`first_error` with the credentialStatus-array allowance of `ob3_schema_errors`."""
+    status = document.get("credentialStatus") if isinstance(document, dict) else None
+    if not isinstance(status, list) or not status:
+        return first_error(document)
+    if all(is_valid_fast({**document, "credentialStatus": entry}) for entry in status):
+        return None
+    errors = ob3_schema_errors(document)
     return errors[0] if errors else {"path": "/", "error": "rejected by the compiled schema"}

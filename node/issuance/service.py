@@ -34,21 +34,23 @@ from node.issuance.model import (
 )
 from node.issuance.orm import CredentialRow, InstitutionRow, StatusEventRow, TemplateRow
 from node.issuance.repository import IssuanceRepository
-from node.issuance.schema import first_error
+from node.issuance.schema import ob3_first_error
 from node.issuance.status_list import REVOKED_BIT, SUSPENDED_BIT
 
 DEFAULT_SUITE = "eddsa-rdfc-2022"
 SUITES = ("eddsa-rdfc-2022", "eddsa-jcs-2022")
 
-# action -> (states it may start from, state it leads to, bits of the 2-bit status value to set, to clear).
+# action -> (states it may start from, state it leads to, bits of a 0005 2-bit "message" value to set, to clear).
 # The revoked bit is never cleared: revocation is permanent, and revoked wins over suspended.
 TRANSITIONS = {
     "revoke": ({ACTIVE, SUSPENDED}, REVOKED, REVOKED_BIT, SUSPENDED_BIT),
     "suspend": ({ACTIVE}, SUSPENDED, SUSPENDED_BIT, 0),
     "unsuspend": ({SUSPENDED}, ACTIVE, 0, SUSPENDED_BIT),
 }
-# The same changes on the two single-bit lists of credentials issued before "message" lists: (purpose, value).
-LEGACY_BIT_CHANGES = {
+# The same changes on 1-bit lists (new credentials, and those issued before 0005): (purpose, value). A
+# credential without a suspension entry cannot be suspended (no verifier could see it); revoking it has
+# no suspension bit to clear.
+BIT_CHANGES = {
     "revoke": (("revocation", True), ("suspension", False)),
     "suspend": (("suspension", True),),
     "unsuspend": (("suspension", False),),
@@ -93,8 +95,11 @@ class IssuanceService:
     # ------------------------------------------------------------------ institutions
 
     async def create_institution(self, slug: str, name: str, *, scope: Mapping[str, Any] | None = None,
-                                 logo_url: str | None = None, url: str | None = None) -> Institution:
+                                 logo_url: str | None = None, url: str | None = None,
+                                 suspension: bool = False) -> Institution:
         require_slug(slug, "institution slug")
+        if not isinstance(suspension, bool):
+            raise InvalidInput("suspension must be true or false")
         if not isinstance(name, str) or not name.strip():
             raise InvalidInput("institution name is required")
         parsed_scope = AccreditationScope.from_json(scope)
@@ -107,7 +112,8 @@ class IssuanceService:
             repo = IssuanceRepository(uow.session)
             now = self.clock.now()
             repo.add(InstitutionRow(slug=slug, name=name.strip(), did=did, logo_url=logo_url, url=url,
-                                    scope=parsed_scope.to_json(), accredited_from=now, created_at=now))
+                                    scope=parsed_scope.to_json(), accredited_from=now, created_at=now,
+                                    suspension=suspension))
             record(uow.session, "institution.create", slug, at=now)
             await uow.commit()
             return await repo.institution(slug)
@@ -131,6 +137,21 @@ class IssuanceService:
             if row.accredited_from and row.accredited_until and row.accredited_until <= row.accredited_from:
                 raise InvalidInput("accreditation must end after it starts")
             record(uow.session, "institution.accreditation", slug, at=self.clock.now())
+            await uow.commit()
+            return await repo.institution(slug)
+
+    async def set_status_purposes(self, slug: str, *, suspension: bool) -> Institution:
+        """Whether credentials issued from now on carry a 1-bit suspension entry besides the revocation
+        one. Credentials already issued keep the entries they were signed with."""
+        if not isinstance(suspension, bool):
+            raise InvalidInput("suspension must be true or false")
+        async with self.uow() as uow:
+            repo = IssuanceRepository(uow.session)
+            row = await repo.institution_row(slug)
+            if row is None:
+                raise NotFound(f"no institution {slug!r} on this node")
+            row.suspension = suspension
+            record(uow.session, "institution.status_purposes", slug, at=self.clock.now())
             await uow.commit()
             return await repo.institution(slug)
 
@@ -225,7 +246,10 @@ class IssuanceService:
         if gaps:  # the scope may have narrowed since the template was made
             raise ForbiddenTransition(f"{institution.name} is no longer accredited for {template.name}: {'; '.join(gaps)}")
         key = await self.keystore.signing_key(institution.did)
-        allocations = await self.lists.allocate(repo, institution.slug, institution.did, key, len(requests), now)
+        # One 1-bit entry per purpose the institution issues with, each purpose in lists of its own.
+        per_purpose = [await self.lists.allocate(repo, institution.slug, institution.did, key, len(requests), now, purpose)
+                       for purpose in institution.status_purposes]
+        allocations = [tuple(entries) for entries in zip(*per_purpose)]
         unsigned, ids = [], []
         for (line, request), allocation in zip(requests, allocations):
             credential_uuid = str(uuid.uuid4())
@@ -235,7 +259,7 @@ class IssuanceService:
         issued, failures = [], []
         valid_until = add_duration(now, template.validity) if template.validity else None
         # Schema validation is CPU work: one hop to a worker thread for the whole chunk keeps the event loop free.
-        errors = (await asyncio.to_thread(lambda: [first_error(d) for d in signed]) if self.validate_schema
+        errors = (await asyncio.to_thread(lambda: [ob3_first_error(d) for d in signed]) if self.validate_schema
                   else [None] * len(signed))
         for (line, request), allocation, credential_uuid, document, error in zip(requests, allocations, ids, signed, errors):
             if error:  # a bug, not bad input: refuse to publish a credential that breaks the OB3 schema
@@ -246,7 +270,7 @@ class IssuanceService:
                 id=credential_uuid, uri=document["id"], institution=institution.slug, template_id=template.id,
                 idempotency_key=request.idempotency_key(), batch_id=batch_id, line=line, document=text, digest=digest,
                 issued_at=now, valid_until=valid_until, state=ACTIVE,
-                status_list=allocation.list_id, status_index=allocation.index,
+                **self._status_columns(allocation),
             ))
             issued.append(IssuedCredential(credential_uuid, document["id"], text, line))
             if batch_id is None:  # a batch is one audit row per chunk, not one per credential
@@ -256,13 +280,20 @@ class IssuanceService:
         await repo.flush()
         return issued, failures
 
+    @staticmethod
+    def _status_columns(allocation: tuple[Allocation, ...]) -> dict[str, Any]:
+        columns: dict[str, Any] = {}
+        for entry in allocation:
+            columns[f"{entry.purpose}_list"], columns[f"{entry.purpose}_index"] = entry.list_id, entry.index
+        return columns
+
     def _build(self, template: AchievementTemplate, institution: Institution, request: IssueRequest,
-               credential_uuid: str, allocation: Allocation, now: datetime) -> dict[str, Any]:
+               credential_uuid: str, allocation: tuple[Allocation, ...], now: datetime) -> dict[str, Any]:
         recipient = make_recipient(request.given_name, request.family_name, request.identifier, secrets.token_hex(16))
         return ob3.build_credential(
             template=template, institution=institution, recipient=recipient,
             credential_id=ob3.credential_url(self.base_url, credential_uuid), issued_at=now,
-            credential_status=allocation.entry(self.base_url), base_url=self.base_url, extras=request.extras,
+            credential_status=[entry.entry(self.base_url) for entry in allocation], base_url=self.base_url, extras=request.extras,
             puente_terms=self.puente_terms, evidence=request.evidence, partial_units=request.partial_units,
         )
 
@@ -312,13 +343,18 @@ class IssuanceService:
         institution = await repo.institution(row.institution)
         key = await self.keystore.signing_key(institution.did)
         now = self.clock.now()
-        if row.status_list is not None:
+        if row.status_list is None and action != "revoke" and row.suspension_list is None:
+            raise ForbiddenTransition(
+                f"cannot {action} this credential: it was issued without a suspension entry (its institution had "
+                "suspension off), so no verifier could see a suspension; revoke it, or turn suspension on for new credentials")
+        if row.status_list is not None:  # issued under 0005: one 2-bit "message" entry
             await self.lists.change_value(repo, row.status_list, row.status_index, institution.did, key, now,
                                           set_bits=set_bits, clear_bits=clear_bits)
-        else:  # issued before "message" lists: one bit in each of two single-purpose lists
-            for purpose, value in LEGACY_BIT_CHANGES[action]:
+        else:  # 1-bit entries: a revocation entry, and a suspension entry where there is one
+            for purpose, value in BIT_CHANGES[action]:
                 list_id, index = (row.revocation_list, row.revocation_index) if purpose == "revocation" else (row.suspension_list, row.suspension_index)
-                await self.lists.set_bit(repo, list_id, index, value, institution.did, key, now)
+                if list_id is not None:
+                    await self.lists.set_bit(repo, list_id, index, value, institution.did, key, now)
         if not await repo.change_credential_state(row.id, row.state, target):
             raise Conflict(f"the credential changed while it was being {target}; look at its status and try again")
         repo.add(StatusEventRow(credential_id=row.id, action=action, reason=(reason or "").strip() or None, at=now))

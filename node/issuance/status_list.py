@@ -1,11 +1,14 @@
 """Bitstring Status List (W3C): the bitstring, its encoding, index allocation and the list credential.
 
-Puente credentials carry ONE `credentialStatus` entry (the OB 3.0 schema allows a single object), with
-`statusPurpose` "message" and `statusSize` 2: entry i of a list is the 2-bit value at bits [2i, 2i+2),
-most significant bit first. Bit 0x1 means revoked (permanent), bit 0x2 suspended (reversible); revoked
-wins, so 0x3 also reads "revoked". The entry's `statusMessage` spells that out for any verifier.
-Single-bit lists (purposes "revocation", "suspension", as older Puente credentials and the W3C
-examples use) are still read.
+Puente credentials carry a 1-bit `credentialStatus` entry of purpose "revocation" (one object: the OB
+3.0 schema allows a single one), and a second 1-bit entry of purpose "suspension" where the institution
+turned suspension on. One bit per entry, each purpose in lists of its own, because that is what wallets
+read: the DCC verifier-core (VerifierPlus, Learner Credential Wallet) reads the bit at statusListIndex
+and ignores statusSize.
+
+Credentials issued under migration 0005 carry ONE 2-bit entry of purpose "message" (`statusSize` 2:
+entry i is the value at bits [2i, 2i+2), most significant bit first; 0x1 revoked, 0x2 suspended, 0x3
+revoked). Those lists are still kept current and read, mapped through the entry's `statusMessage`.
 
 Pure. Indexes are allocated by a keyed pseudo-random permutation of [0, size): slot n of a list maps
 to `permute(key, n)`. A counter per list then gives indexes that look random to an observer (so a
@@ -27,7 +30,8 @@ from node.errors import InvalidInput
 
 LIST_SIZE = 131_072  # entries per list: the spec's minimum (2**17), for herd privacy
 MESSAGE = "message"
-PURPOSES = ("revocation", "suspension")  # single-bit lists of earlier Puente credentials
+REVOCATION, SUSPENSION = "revocation", "suspension"
+PURPOSES = (REVOCATION, SUSPENSION)  # 1-bit lists: what new credentials point into
 LIST_PURPOSES = (MESSAGE, *PURPOSES)
 STATUS_SIZE = 2  # bits per entry of a "message" list
 MAX_STATUS_SIZE = 8  # the largest statusSize an entry may declare (entry_status_size)
@@ -152,12 +156,12 @@ def permute(key: bytes, slot: int, size: int = LIST_SIZE) -> int:
 
 
 def width(purpose: str) -> int:
-    """Bits per entry of one of our lists: 2 for "message" lists, 1 for the older single-purpose ones."""
+    """Bits per entry of one of our lists: 1 for "revocation"/"suspension", 2 for the 0005 "message" lists."""
     return STATUS_SIZE if purpose == MESSAGE else 1
 
 
 def status_entry(list_url: str, purpose: str, index: int) -> dict[str, Any]:
-    """A single-bit `credentialStatus` entry (purpose "revocation" or "suspension"), as earlier credentials carry."""
+    """A 1-bit `credentialStatus` entry (purpose "revocation" or "suspension"): no statusSize, no statusMessage."""
     return {
         "id": f"{list_url}#{index}",
         "type": "BitstringStatusListEntry",
@@ -168,7 +172,7 @@ def status_entry(list_url: str, purpose: str, index: int) -> dict[str, Any]:
 
 
 def message_entry(list_url: str, index: int) -> dict[str, Any]:
-    """The one `credentialStatus` entry a Puente credential carries: a 2-bit "message" entry."""
+    """The 2-bit "message" entry of credentials issued under migration 0005 (kept to read and test them)."""
     return {
         "id": f"{list_url}#{index}",
         "type": "BitstringStatusListEntry",

@@ -25,11 +25,13 @@ def _types(credential: dict[str, Any]) -> set[str]:
 
 
 async def schema_check(credential: dict[str, Any], now: datetime) -> Sequence[Check]:
-    from node.issuance.schema import schema_errors
+    from node.issuance.schema import ob3_schema_errors
 
     if not _types(credential) & OB3_TYPES:
         return [Check("schema", True, detail="not an Open Badges credential: no schema applies")]
-    errors = schema_errors(credential)
+    # A credentialStatus array (revocation + suspension entries, as the VC data model allows) is checked
+    # one entry at a time in place of the single object the OB 3.0 schema expects; see the issuer guide.
+    errors = ob3_schema_errors(credential)
     if errors:
         shown = "; ".join(f"{e['path']}: {e['error']}" for e in errors[:3])
         return [Check("schema", False, "schema_invalid", f"{len(errors)} violation(s) of the OB 3.0 schema: {shown}")]

@@ -98,8 +98,8 @@ async def test_crash_inside_a_chunk_leaves_nothing_half_written(issuance, servic
     indexes = []
     async with services.uow() as uow:
         for row in (await uow.session.execute(select(CredentialRow))).scalars():
-            assert row.revocation_list is None and row.suspension_list is None  # only credentials from before 0005
-            indexes.append((row.status_list, row.status_index))
+            assert row.status_list is None and row.suspension_list is None  # one 1-bit revocation entry each
+            indexes.append((row.revocation_list, row.revocation_index))
     assert len(set(indexes)) == 12
 
 

@@ -83,6 +83,7 @@ def test_institution_template_batch_revoke_verify(puente):
 
     again = puente("credential", "revoke", credential_id, "--reason", "x")
     assert again.returncode == 1 and again.stderr.count("\n") == 1 and "Traceback" not in again.stderr
+    ok(puente("institution", "status-purposes", "intecap", "--suspension", "on"))  # so Rosa's can be suspended
     one = ok(puente("issue", "one", "--template", "intecap-cocina-3", "--given-name", "Rosa", "--family-name", "Mejía",
                     "--identifier", "rosa@example.org", "--suite", "eddsa-jcs-2022"))
     assert one["credentialSubject"]["achievement"]["humanCode"] == "GT-HOS-COC-3"

@@ -1,5 +1,6 @@
-"""Credentials issued before migration 0005 carry two single-bit entries (revocation, suspension lists):
-they can still be suspended, revoked and verified; and upgrading a database from 0003 keeps them."""
+"""Credentials issued before migration 0005 carry two single-bit entries (revocation, suspension lists),
+and those issued under 0005 (before 0007) one 2-bit "message" entry: both kinds can still be suspended,
+revoked and verified; and upgrading a database from 0003 keeps them."""
 
 import json
 import uuid
@@ -10,7 +11,7 @@ from node.issuance import ob3
 from node.issuance.model import ACTIVE, make_recipient
 from node.issuance.orm import CredentialRow
 from node.issuance.repository import IssuanceRepository
-from node.issuance.status_list import read_status, status_entry
+from node.issuance.status_list import MESSAGE, message_entry, read_status, read_value, status_entry
 
 TEMPLATE = "intecap-albanileria-2"
 
@@ -59,9 +60,52 @@ async def test_a_legacy_credential_is_still_suspended_revoked_and_verified(issua
     assert await bits() == {"revocation": False, "suspension": True} and await status() == [(False, "suspended")]
     await issuance.change_status(credential["id"], "revoke", "annulled")
     assert await bits() == {"revocation": True, "suspension": False} and await status() == [(False, "revoked")]
-    # and new credentials of the same institution get one "message" entry, in a list of their own
+    # and new credentials of the same institution get one 1-bit revocation entry
     new = (await issuance.issue_one(TEMPLATE, {"given_name": "Rosa", "family_name": "M", "identifier": "r@example.org"})).to_json()
-    assert new["credentialStatus"]["statusPurpose"] == "message"
+    assert new["credentialStatus"]["statusPurpose"] == "revocation"
+
+
+async def message_credential(issuance, services, suite: str) -> dict:
+    """What issuance stored under migration 0005: one 2-bit "message" entry in a "message" list."""
+    now = services.clock.now()
+    async with services.uow() as uow:
+        repo = IssuanceRepository(uow.session)
+        institution = await repo.institution("intecap")
+        template = await repo.template(TEMPLATE)
+        key = await services.keystore.signing_key(institution.did)
+        [allocation] = await issuance.lists.allocate(repo, "intecap", institution.did, key, 1, now, MESSAGE)
+        credential_uuid = str(uuid.uuid4())
+        signed = await services.signer.sign(ob3.build_credential(
+            template=template, institution=institution, recipient=make_recipient("Ana", "López", "ana@example.org", "s"),
+            credential_id=ob3.credential_url(issuance.base_url, credential_uuid), issued_at=now,
+            credential_status=allocation.entry(issuance.base_url), base_url=issuance.base_url), key, suite=suite, created=now)
+        assert signed["credentialStatus"] == message_entry(allocation.entry(issuance.base_url)["statusListCredential"],
+                                                           allocation.index)
+        repo.add(CredentialRow(
+            id=credential_uuid, uri=signed["id"], institution="intecap", template_id=TEMPLATE, idempotency_key=credential_uuid,
+            document=json.dumps(signed, separators=(",", ":")), digest="0" * 64, issued_at=now, state=ACTIVE,
+            status_list=allocation.list_id, status_index=allocation.index))
+        await uow.commit()
+    return signed
+
+
+async def test_a_2bit_message_credential_is_still_suspended_revoked_and_verified(issuance, services, verifier):
+    credential = await message_credential(issuance, services, "eddsa-rdfc-2022")
+    entry = credential["credentialStatus"]
+
+    async def seen():
+        text, _ = await issuance.status_list_document(entry["statusListCredential"].rsplit("/", 1)[-1])
+        result = await verifier().verify(credential)
+        return read_value(json.loads(text), entry), [(c.ok, c.reason) for c in result.checks if c.check == "status"]
+
+    assert await seen() == (0x0, [(True, None)])
+    await issuance.change_status(credential["id"], "suspend", "review")
+    assert await seen() == (0x2, [(False, "suspended")])
+    await issuance.change_status(credential["id"], "unsuspend")
+    assert await seen() == (0x0, [(True, None)])
+    await issuance.change_status(credential["id"], "suspend", "again")
+    await issuance.change_status(credential["id"], "revoke", "annulled")
+    assert await seen() == (0x1, [(False, "revoked")])  # the suspended bit is cleared, revoked wins either way
 
 
 async def test_upgrading_from_0003_keeps_per_purpose_rows(tmp_path):

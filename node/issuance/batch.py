@@ -19,6 +19,7 @@ from typing import Any, Awaitable, Callable, Iterable, Iterator
 
 from sqlalchemy.exc import IntegrityError
 
+from node.audit import record
 from node.errors import Conflict, InvalidInput, PuenteError
 from node.issuance.model import REQUIRED_COLUMNS, IssueRequest
 from node.issuance.orm import BatchRow
@@ -193,6 +194,7 @@ class BatchIssuer:
                 repo.add(job)
             else:  # resuming (or re-running) the same file: same job
                 job.state, job.processed, job.total, job.updated_at = "running", 0, total, now
+            record(uow.session, "batch.start", job.id, at=now)  # also when every row fails
             try:
                 await uow.commit()
             except IntegrityError:

@@ -316,7 +316,8 @@ async def test_every_write_kind_leaves_an_audit_row_that_operators_can_query(cli
     revoke = by_action["credential.revoke"]
     assert (revoke["subject"], revoke["role"], revoke["scope"], revoke["object"]) == (
         "Ventanilla", "issuer", "institution:intecap", credential["id"])
-    assert {"batch.issue", "rpl.case.open", "rpl.case.guidance"} <= set(by_action)
+    assert {"batch.start", "batch.issue", "rpl.case.open", "rpl.case.guidance"} <= set(by_action)
+    assert by_action["batch.start"]["object"] == by_action["batch.issue"]["object"]
     assert by_action["rpl.case.open"]["object"] == case["id"]
     assert all(e["at"].endswith("Z") for e in new)
     # who, what, when: never a worker's name or identifier, never a token

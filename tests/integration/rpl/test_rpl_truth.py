@@ -191,3 +191,17 @@ async def test_overturning_a_decision_whose_credential_is_already_revoked_closes
     resolved = await cases.resolve_appeal(case_id, outcome="overturned", actor=REVIEWER, reason="conflict of interest")
     assert resolved["state"] == "closed" and (await issuance.credential_status(uri))["state"] == "revoked"
     assert resolved["history"][-1]["details"]["revoked_credential"] == uri
+
+
+async def test_without_a_way_to_revoke_an_overturn_is_refused_not_half_done(services, issuance):
+    """Fail closed: a case service that can issue but not revoke refuses to overturn a decision with a credential."""
+    from node.errors import InvalidInput
+    from node.rpl.case_service import CaseService
+    from node.rpl.wiring import issue_through_issuance
+
+    cases = CaseService(services.uow, services.clock, issue_through_issuance(services))  # no revoke_credential
+    case_id, uri = await decided_and_appealed(cases)
+    with pytest.raises(InvalidInput, match="cannot revoke"):
+        await cases.resolve_appeal(case_id, outcome="overturned", actor=REVIEWER, reason="conflict of interest")
+    assert (await cases.show(case_id))["state"] == "appeal"
+    assert (await issuance.credential_status(uri))["state"] == "active"

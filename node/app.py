@@ -15,6 +15,7 @@ from aiohttp import web
 from node.clock import Clock
 from node.http.keys import OPENAPI_DOCUMENT, SERVICES, SETTINGS
 from node.http.openapi import build_openapi
+from node.http.params import input_guard_middleware
 from node.http.problems import problem_middleware
 from node.http.safety import add_security_headers
 from node.http.request_log import request_log_middleware
@@ -37,7 +38,9 @@ MAX_BODY_BYTES = 32 * 1024 * 1024
 
 def create_app(settings: Settings, *, clock: Clock | None = None, services: NodeServices | None = None) -> web.Application:
     # The request log is outermost so it records the status the problem middleware produced.
-    app = web.Application(middlewares=[request_log_middleware, problem_middleware], client_max_size=MAX_BODY_BYTES)
+    # The input guard sits inside the problem middleware, so a NUL in a URL is a 400 problem+json.
+    app = web.Application(middlewares=[request_log_middleware, problem_middleware, input_guard_middleware],
+                          client_max_size=MAX_BODY_BYTES)
     app[SETTINGS] = settings
     app.on_response_prepare.append(add_security_headers)  # nosniff on every response
     if services is None:

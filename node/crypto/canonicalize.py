@@ -7,6 +7,7 @@ from typing import Any
 import rfc8785
 from pyld import jsonld
 
+from node.crypto.bounded_canon import TooComplex, canonize, check_structure
 from node.errors import InvalidInput, UnknownContext
 from node.jsonld.loader import check_contexts, document_loader
 from node.jsonld.processor import CachingJsonLdProcessor
@@ -32,10 +33,12 @@ def _refuse_dropped(expanded_property: str | None) -> None:
 
 def rdfc(document: dict[str, Any]) -> str:
     """RDFC-1.0 canonical N-Quads of a JSON-LD document, using bundled contexts only, in safe mode."""
+    check_structure(document)  # first: the context scan below recurses
     check_contexts(document)
     try:
-        return CachingJsonLdProcessor(on_property_dropped=_refuse_dropped).normalize(document, dict(_RDFC_OPTIONS))
-    except UndefinedTerm:
+        # Bounded work (rule 10): too deep, too large or too many look-alike blank nodes -> TooComplex.
+        return canonize(CachingJsonLdProcessor(on_property_dropped=_refuse_dropped), document, dict(_RDFC_OPTIONS))
+    except (UndefinedTerm, TooComplex):
         raise
     except jsonld.JsonLdError as exc:
         dropped = _cause_of(exc, UndefinedTerm)
@@ -49,6 +52,7 @@ def rdfc(document: dict[str, Any]) -> str:
 
 def jcs(document: Any) -> bytes:
     """RFC 8785 JSON Canonicalization Scheme."""
+    check_structure(document)  # the serializer recurses: refuse absurd nesting with a typed error first
     try:
         return rfc8785.dumps(document)
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:

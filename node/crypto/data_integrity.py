@@ -197,7 +197,7 @@ def _verify_one(result, label, unsecured, proof, all_proofs, key_lookup, purpose
     try:
         result.add(signature_check())
     except PuenteError as exc:
-        reason = exc.slug.replace("-", "_") if exc.slug in ("unknown-context", "undefined-term") else "canonicalization_failed"
+        reason = exc.slug.replace("-", "_") if exc.slug in ("unknown-context", "undefined-term", "too-complex") else "canonicalization_failed"
         result.fail(f"{label}.signature", reason, exc.detail)
     except Exception as exc:
         result.fail(f"{label}.signature", "verification_error", f"{type(exc).__name__}: {exc}")

@@ -1,63 +1,62 @@
 """The one signing/verifying service every signed document type goes through.
 
-RDF canonicalization is CPU-bound (milliseconds per credential), so eddsa-rdfc-2022 work runs in a
-process pool and the event loop never waits on it; eddsa-jcs-2022 is cheap enough to run inline
-except in batches. Keys are resolved in the caller (async I/O) and only public keys travel to workers.
+RDF canonicalization is CPU-bound (milliseconds per credential), so eddsa-rdfc-2022 work runs in worker
+processes and the event loop never waits on it; eddsa-jcs-2022 is cheap enough to run inline except in
+batches. Keys are resolved in the caller (async I/O) and only public keys travel to workers.
+
+Bounded work (architecture rule 10): inside a worker, canonicalization stops itself with TooComplex
+(work factor, permutations, a deadline per document; node.crypto.bounded_canon). Around it, every task has
+a wall-clock limit; past it the worker process is killed and replaced (node.crypto.workers), and a
+cancelled caller (the HTTP client went away) stops its worker too. On verify, either is a failed check
+`too_complex`; on sign, a TooComplex (400).
 """
 
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
 from typing import Any, Sequence
 
+from node.crypto.bounded_canon import DEFAULT_LIMITS, TooComplex
 from node.crypto.cryptosuites import DEFAULT_SUITE
 from node.crypto.data_integrity import KeyResolutionError, add_proof, verify_document
 from node.crypto.keys import KeyPair, PublicKey
-from node.crypto.parent_watch import exit_with
-from node.errors import PuenteError
+from node.crypto.workers import WorkerCrashed, WorkerPool, WorkTimedOut
 from node.verification import VerificationResult
 
+__all__ = ["DocumentSigner", "WorkerCrashed"]
+
 INLINE_SUITES = {"eddsa-jcs-2022"}
-
-
-class WorkerCrashed(PuenteError):
-    slug = "worker-crashed"
-    title = "Signing worker failed"
-    status = 503
+# A worker gets the in-process budget per document plus this much before it is killed: the in-process
+# deadline is checked inside the algorithm, the kill is for anything that never reaches a checkpoint.
+KILL_GRACE_SECONDS = 2.0
 
 
 class DocumentSigner:
-    def __init__(self, workers: int = 0) -> None:
+    def __init__(self, workers: int = 0, *, time_budget: float = DEFAULT_LIMITS.time_budget) -> None:
         self._workers = workers if workers > 0 else (os.cpu_count() or 1)
-        self._pool: ProcessPoolExecutor | None = None
+        self._time_budget = time_budget
+        self._pool: WorkerPool | None = None
 
-    def _executor(self) -> ProcessPoolExecutor:
+    def _executor(self) -> WorkerPool:
         if self._pool is None:
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["node.crypto.signer"])
-            # Workers exit when this process does, even on SIGKILL (no orphans; see parent_watch).
-            self._pool = ProcessPoolExecutor(max_workers=self._workers, mp_context=context,
-                                             initializer=exit_with, initargs=(os.getpid(),))
+            self._pool = WorkerPool(self._workers, preload=("node.crypto.signer",))
         return self._pool
 
-    async def _run(self, fn, *args):
-        loop = asyncio.get_running_loop()
+    def worker_pids(self) -> list[int]:
+        return self._pool.pids() if self._pool is not None else []
+
+    async def _run(self, fn, *args, documents: int = 1):
+        timeout = self._time_budget * documents + KILL_GRACE_SECONDS
         try:
-            return await loop.run_in_executor(self._executor(), fn, *args)
-        except BrokenProcessPool:
-            # A worker died (killed, out of memory, or could not import the package). Drop the pool
-            # so the next call starts fresh, and report a clear failure instead of a traceback.
-            self.close()
-            raise WorkerCrashed("a canonicalization worker process died; the operation was not completed") from None
+            return await self._executor().run(fn, *args, timeout=timeout)
+        except WorkTimedOut:
+            raise TooComplex(f"the document took longer than {timeout:g} s to process; the work was stopped") from None
 
     def close(self) -> None:
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool.close()
             self._pool = None
 
     async def sign(self, document: dict[str, Any], key: KeyPair, *, suite: str = DEFAULT_SUITE, **options: Any) -> dict[str, Any]:
@@ -73,7 +72,7 @@ class DocumentSigner:
         if chunk_size <= 0:
             chunk_size = max(1, min(100, -(-len(documents) // (self._workers * 2))))
         chunks = [list(documents[i:i + chunk_size]) for i in range(0, len(documents), chunk_size)]
-        results = await asyncio.gather(*(self._run(_sign_chunk_list, c, key, suite, options) for c in chunks))
+        results = await asyncio.gather(*(self._run(_sign_chunk_list, c, key, suite, options, documents=len(c)) for c in chunks))
         return [doc for chunk in results for doc in chunk]
 
     async def verify(self, document: Any, resolver: Any, *, purpose: str = "assertionMethod", challenge: str | None = None,
@@ -85,7 +84,12 @@ class DocumentSigner:
         args = (document, keys, purpose, challenge, domain, now)
         if all(p.get("cryptosuite") in INLINE_SUITES for p in proofs):
             return _verify_with_keys(*args)
-        return await self._run(_verify_with_keys, *args)
+        try:
+            return await self._run(_verify_with_keys, *args, documents=max(1, len(proofs)))
+        except TooComplex as exc:  # the worker was stopped: a failed check, never a hang or a 500
+            result = VerificationResult(document=document if isinstance(document, dict) else None)
+            result.fail("proof", "too_complex", exc.detail)
+            return result
 
 
 def _proof_list(document: Any) -> list[dict[str, Any]]:

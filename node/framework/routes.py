@@ -16,6 +16,7 @@ from aiohttp import web
 from node.errors import InvalidInput, NotFound, ValidationFailed
 from node.http.auth import require_jurisdiction, require_role
 from node.http.io import document_response, read_json
+from node.http.params import parse_int
 from node.http.keys import SERVICES
 from node.framework.wiring import framework_service, peer_publications
 
@@ -34,11 +35,7 @@ def _object(body: Any) -> dict[str, Any]:
 
 
 def _version(value: str | None) -> int | None:
-    if value is None:
-        return None
-    if not value.isdigit():
-        raise InvalidInput(f"a mapping version is a whole number, not {value!r}")
-    return int(value)
+    return parse_int(value, "a mapping version")
 
 
 # -- public reads ---------------------------------------------------------------------------------
@@ -166,7 +163,7 @@ async def import_file(request: web.Request) -> web.Response:
     else:
         import json
 
-        text, fmt = json.dumps(await read_json(request)), "json"
+        text, fmt = json.dumps(await read_json(request, max_bytes=MAX_IMPORT_BYTES)), "json"
     summary = await _service(request).import_text(text, fmt, by=principal)
     return web.json_response(summary, status=201 if summary["status"] != "unchanged" else 200)
 
@@ -186,7 +183,7 @@ async def accept_publication(request: web.Request) -> web.Response:
 async def map_row(request: web.Request) -> web.Response:
     """Body: {"target": "rqf", "from": {"level": "3"}, "to": "3", "relation", "rationale", "evidence"?, "author"?}."""
     principal = await _ministry_of(request)
-    body = dict(_object(await read_json(request)))
+    body = dict(_object(await read_json(request, max_bytes=MAX_IMPORT_BYTES)))
     target = body.pop("target", "rqf")
     if not isinstance(target, str):
         raise InvalidInput("target must be a framework id such as rqf")

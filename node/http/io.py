@@ -13,22 +13,38 @@ from typing import Any
 
 from aiohttp import web
 
+from node import jsonio
 from node.errors import InvalidInput
+from node.jsonio import TooLarge
+
+# A signed document (credential, publication, readiness assessment) is a few KB; 1 MiB leaves room for
+# large frameworks while keeping what an anonymous client can make the node parse small.
+PUBLIC_BODY_BYTES = 1024 * 1024
+# Batches, imports and evidence uploads (the app's client_max_size is the same number).
+LARGE_BODY_BYTES = 32 * 1024 * 1024
 
 
-async def read_json(request: web.Request) -> Any:
+async def read_json(request: web.Request, *, max_bytes: int = PUBLIC_BODY_BYTES) -> Any:
+    """The body as JSON, within `max_bytes` (413 past it, without reading the rest) and the shared JSON
+    rules of node.jsonio (depth, NaN/Infinity, out-of-range numbers, NUL): all InvalidInput, never a 500.
+    The default cap suits documents; routes taking files (batches, imports, evidence) pass a larger one."""
     content_type = request.content_type or ""
     if not (content_type == "application/json" or content_type.endswith("+json")):
         raise InvalidInput(f"expected a JSON body (Content-Type: application/json), got {content_type or 'none'!r}")
-    raw = await request.read()
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise TooLarge(f"the request body is larger than {_size(max_bytes)}")
+    raw = bytearray()
+    while chunk := await request.content.read(64 * 1024):
+        raw += chunk
+        if len(raw) > max_bytes:  # chunked bodies carry no Content-Length: count as we read
+            raise TooLarge(f"the request body is larger than {_size(max_bytes)}")
     if not raw:
         raise InvalidInput("the request body is empty; expected JSON")
-    try:
-        return json.loads(raw)
-    except UnicodeDecodeError:
-        raise InvalidInput("the request body is not UTF-8") from None
-    except ValueError as exc:
-        raise InvalidInput(f"the request body is not valid JSON: {exc}") from None
+    return jsonio.loads(bytes(raw), max_bytes=max_bytes, what="the request body")
+
+
+def _size(n: int) -> str:
+    return f"{n // (1024 * 1024)} MiB" if n >= 1024 * 1024 else f"{n} bytes"
 
 
 def json_bytes(document: Any) -> bytes:

@@ -1,6 +1,8 @@
 """One structured log line per request: method, path, status, duration, request id.
 
-Only the path is logged: query strings and headers (Authorization above all) may carry secrets.
+Only the route is logged, as its pattern (`/credentials/{credential_id}`, not the id): query strings and
+headers (Authorization above all) may carry secrets, and a path may carry whatever a client typed into
+it, a person's name included. A request no route matched is logged as `(no route)`.
 """
 
 from __future__ import annotations
@@ -31,5 +33,11 @@ async def request_log_middleware(request: web.Request, handler) -> web.StreamRes
         status = exc.status
         raise
     finally:
-        log_event(_log, "request", method=request.method, path=request.path, status=status,
+        log_event(_log, "request", method=request.method, path=_route_of(request), status=status,
                   duration_ms=round((time.perf_counter() - started) * 1000, 2), request_id=request_id)
+
+
+def _route_of(request: web.Request) -> str:
+    route = getattr(request.match_info, "route", None)
+    resource = getattr(route, "resource", None)
+    return resource.canonical if resource is not None else "(no route)"

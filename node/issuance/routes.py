@@ -9,7 +9,7 @@ from aiohttp import web
 
 from node.errors import InvalidInput, NotFound
 from node.http.auth import OPERATOR, require_institution, require_role
-from node.http.io import document_response, read_json
+from node.http.io import LARGE_BODY_BYTES, document_response, read_json
 from node.http.keys import SERVICES
 from node.issuance import delivery
 
@@ -208,7 +208,7 @@ async def issue_batch(request: web.Request) -> web.Response:
     from node.issuance.batch import BatchIssuer
 
     await require_role(request, "issuer")  # authenticate before reading or validating anything
-    body = _object(await read_json(request))
+    body = _object(await read_json(request, max_bytes=LARGE_BODY_BYTES))
     rows = body.get("rows")
     if not isinstance(rows, list):
         raise InvalidInput("rows must be a JSON array of recipients")

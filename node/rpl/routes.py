@@ -16,7 +16,8 @@ from aiohttp import web
 
 from node.errors import InvalidInput, ValidationFailed
 from node.http.auth import OPERATOR, require_institution, require_jurisdiction, require_role
-from node.http.io import document_response, read_json
+from node.http.io import LARGE_BODY_BYTES, document_response, read_json
+from node.http.params import parse_int
 from node.http.keys import SERVICES
 from node.rpl.catalogue import parse_catalogue
 from node.rpl.wiring import case_service, readiness_service
@@ -91,7 +92,7 @@ async def _ministry_of(request: web.Request):
 @routes.post("/readiness/catalogues")
 async def load_catalogue(request: web.Request) -> web.Response:
     await require_role(request, OPERATOR)  # regional data: read-only for ministries
-    summary = await _readiness(request).load_catalogue(parse_catalogue(await read_json(request)))
+    summary = await _readiness(request).load_catalogue(parse_catalogue(await read_json(request, max_bytes=LARGE_BODY_BYTES)))
     return web.json_response(summary, status=201 if summary["status"] == "loaded" else 200)
 
 
@@ -217,7 +218,7 @@ async def resolve_appeal(request: web.Request) -> web.Response:
 @routes.post("/rpl/cases/{case_id}/evidence")
 async def attach_evidence(request: web.Request) -> web.Response:
     principal, _, _ = await _issuer_of_case(request)
-    body = _object(await read_json(request))
+    body = _object(await read_json(request, max_bytes=LARGE_BODY_BYTES))  # evidence: up to 10 MiB, base64
     content = None
     if body.get("contentBase64") is not None:
         try:
@@ -237,7 +238,7 @@ async def evidence_content(request: web.Request) -> web.Response:
     await _issuer_of_case(request)
     from node.http.safety import attachment_response
 
-    case_id, evidence_id = request.match_info["case_id"], int(request.match_info["evidence_id"])
+    case_id, evidence_id = request.match_info["case_id"], parse_int(request.match_info["evidence_id"], "an evidence id")
     content, media_type, sha256 = await _cases(request).evidence_content(case_id, evidence_id)
     # Uploaded bytes and an uploader-chosen media type: a download, never a page on this origin.
     return attachment_response(content, media_type=media_type, name=await _cases(request).evidence_name(case_id, evidence_id),

@@ -305,6 +305,22 @@ async def test_every_write_kind_leaves_an_audit_row_that_operators_can_query(cli
     case = await (await client.post("/rpl/cases", headers=clerk,
                                     json={"institution": "intecap", "template": TEMPLATE["id"], **CANDIDATE})).json()
     await client.post(f"/rpl/cases/{case['id']}/transitions", headers=clerk, json={"to": "guidance", "reason": "next"})
+    evidence = await client.post(f"/rpl/cases/{case['id']}/evidence", headers=clerk,
+                                 json={"name": "muro.png", "mediaType": "image/png", "contentBase64": "iVBORw0KGgo="})
+    assert evidence.status == 201
+    # the operator's writes: regional data, institutions; a ministry's readiness answers; an issuer's template
+    rqf = read("rqf-2026.1-draft.json")
+    rqf["framework"]["version"] = "2026.2"
+    assert (await client.post("/framework/import", json=rqf, headers=operator)).status == 201
+    from node.rpl.catalogue import bundled_catalogue
+    from node.rpl.seed import demo_answers
+
+    assert (await client.post("/readiness/catalogues", json=dict(bundled_catalogue().document), headers=operator)).status == 201
+    assert (await client.post("/readiness/GT/assessments", json=demo_answers("GT"), headers=ana)).status == 201
+    assert (await client.post("/institutions", headers=operator, json={
+        "slug": "inti", "name": "INTI", "scope": {"sectors": ["construction"], "rqf_levels": [1, 2]}})).status == 201
+    template = {**TEMPLATE, "id": "intecap-albanileria-2b"}
+    assert (await client.post("/templates", json=template, headers=clerk)).status == 201
 
     events = await audit(client, operator, limit=1000)
     new = events[: len(events) - mark]
@@ -319,6 +335,12 @@ async def test_every_write_kind_leaves_an_audit_row_that_operators_can_query(cli
     assert {"batch.start", "batch.issue", "rpl.case.open", "rpl.case.guidance"} <= set(by_action)
     assert by_action["batch.start"]["object"] == by_action["batch.issue"]["object"]
     assert by_action["rpl.case.open"]["object"] == case["id"]
+    assert by_action["rpl.evidence.attach"]["object"] == f"{case['id']}/evidence/{(await evidence.json())['id']}"
+    assert (by_action["framework.import"]["object"], by_action["framework.import"]["role"]) == ("rqf@2026.2", "operator")
+    assert by_action["readiness.catalogue.load"]["subject"] == "Operadora"
+    assert by_action["readiness.record"]["subject"] == "Ana López" and by_action["readiness.record"]["object"].startswith("GT#")
+    assert by_action["institution.create"]["object"] == "inti"
+    assert (by_action["template.create"]["object"], by_action["template.create"]["scope"]) == ("intecap-albanileria-2b", "institution:intecap")
     assert all(e["at"].endswith("Z") for e in new)
     # who, what, when: never a worker's name or identifier, never a token
     dumped = json.dumps(events)
@@ -328,7 +350,8 @@ async def test_every_write_kind_leaves_an_audit_row_that_operators_can_query(cli
 
     # newest first, filters, limits; operators only
     only_ana = await audit(client, operator, subject="Ana López")
-    assert {e["subject"] for e in only_ana} == {"Ana López"} and only_ana[0]["action"] == "framework.map"
+    assert {e["subject"] for e in only_ana} == {"Ana López"}
+    assert [e["action"] for e in only_ana][:2] == ["readiness.record", "framework.map"]  # newest first
     assert len(await audit(client, operator, limit=2)) == 2
     assert await audit(client, operator, since="2030-01-01") == []
     assert len(await audit(client, operator, since="2026-06-01T00:00:00Z", limit=1000)) == len(events)

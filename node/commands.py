@@ -109,15 +109,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from node.app import create_app
     from node.logging import configure_logging, get_logger, log_event
+    from node.tokens import SYSTEM, acting_as
 
     settings = node_settings(args).with_overrides(host=args.host, port=args.port)
     configure_logging(settings)
     log_event(get_logger("node.serve"), "serving", host=settings.host, port=settings.port, base_url=settings.base_url,
               jurisdiction=settings.jurisdiction)
     try:
-        # aiohttp calls `print` once the socket listens: that is when the banner is true.
-        web.run_app(create_app(settings), host=settings.host, port=settings.port, access_log=None,
-                    print=lambda _aiohttp_message: print(serve_banner(settings), flush=True))
+        # aiohttp calls `print` once the socket listens: that is when the banner is true. The server acts
+        # as nobody (the system): each request acts as its token's principal, never as whoever started it.
+        with acting_as(SYSTEM):
+            web.run_app(create_app(settings), host=settings.host, port=settings.port, access_log=None,
+                        print=lambda _aiohttp_message: print(serve_banner(settings), flush=True))
     except (OSError, OverflowError) as exc:
         raise ConfigurationError(f"cannot listen on {settings.host}:{settings.port}: "
                                  f"{getattr(exc, 'strerror', None) or exc}") from None

@@ -401,3 +401,21 @@ async def test_a_name_connects_to_exactly_the_address_that_was_checked(lists):
         assert refused.value.reason == "fetch_refused" and "/again" not in lists.hits and client.requests == 1
     finally:
         await client.close()
+
+
+def test_the_cli_refuses_private_status_lists_too(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    key = KeyPair.generate()
+    path = tmp_path / "credential.json"
+    path.write_text(json.dumps(signed_credential(key, status_entry("http://169.254.169.254/latest/list", "revocation", 1))))
+    env = {**os.environ, "PUENTE_DATA_DIR": str(tmp_path / "no-node")}
+    env.pop("PUENTE_FETCH_ALLOW", None)
+    for flags, reason in (((), "fetch_refused"), (("--offline",), "status_unavailable")):
+        proc = subprocess.run([sys.executable, "-m", "node", "credential", "verify", *flags, str(path)], capture_output=True,
+                              text=True, cwd=tmp_path, env=env, timeout=120)
+        result = json.loads(proc.stdout)
+        assert proc.returncode == 1 and result["trust"] == "not_consulted"
+        assert [(c["check"], c["reason"]) for c in result["checks"] if not c["ok"]] == [("status", reason)]

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import json
 import logging
 import socket
 import time
@@ -272,12 +271,12 @@ def _max_age(cache_control: str) -> float:
     return 0.0
 
 
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
 def _parse(body: bytes) -> Any:
+    """The node's one JSON reader (depth, NaN/Infinity, number ranges, NUL), with our own sentence."""
+    from node.errors import InvalidInput
+    from node.jsonio import loads
+
     try:
-        return json.loads(body, parse_constant=_refuse_constant)
-    except (ValueError, RecursionError):
-        raise _unavailable("not JSON") from None
+        return loads(body, max_bytes=MAX_BYTES, what="the fetched document")
+    except InvalidInput as exc:
+        raise _unavailable(f"not acceptable JSON ({exc.detail})") from None

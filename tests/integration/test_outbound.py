@@ -202,6 +202,7 @@ async def test_failures_are_typed_and_never_echo_the_remote(lists, allowed):
         lists.serve("/gzip", body=b"\x1f\x8b" + SECRET.encode(), headers={"Content-Encoding": "gzip"}),
         lists.serve("/notjson", body=SECRET.encode()),
         lists.serve("/nan", body=b'{"x": NaN}'),
+        lists.serve("/deep", body=b"[" * 5000 + b"]" * 5000),
         lists.base.rsplit(":", 1)[0] + ":1/closed-port",  # nothing listens: same sentence as any other failure
     ]
     details = set()

@@ -13,7 +13,11 @@ institution with suspension on: suspended -> suspended, unsuspended -> valid aga
 
 from __future__ import annotations
 
+import json
+
 import pytest
+
+from node.issuance.lists import Allocation
 
 TEMPLATE = {
     "id": "intecap-albanileria-2", "institution": "intecap", "name": "Albañil (nivel 2)",
@@ -107,3 +111,60 @@ async def test_verifier_core_schema_check_passes_the_default_credential_and_flag
     assert out["log"]["suspension_status"] is True
     [result] = out["schema"]
     assert result["valid"] is False and any(e.startswith("/credentialStatus") for e in result["errors"]), result
+
+
+async def message_credentials(issuance, services, indexes: list[int]) -> list[dict]:
+    """Credentials as issued under migration 0005: one 2-bit "message" entry each, at the given indexes of
+    one "message" list (chosen, so that the test knows which entry's bits a 1-bit reader lands on)."""
+    import uuid
+
+    from node.issuance import ob3
+    from node.issuance.model import ACTIVE, make_recipient
+    from node.issuance.orm import CredentialRow
+    from node.issuance.repository import IssuanceRepository
+    from node.issuance.status_list import MESSAGE
+
+    now = services.clock.now()
+    out = []
+    async with services.uow() as uow:
+        repo = IssuanceRepository(uow.session)
+        institution = await repo.institution("intecap")
+        template = await repo.template(TEMPLATE["id"])
+        key = await services.keystore.signing_key(institution.did)
+        listing = await issuance.lists._create(repo, "intecap", institution.did, MESSAGE, key, now)
+        for index in indexes:
+            credential_uuid = str(uuid.uuid4())
+            entry = Allocation(listing.id, index, MESSAGE).entry(issuance.base_url)
+            signed = await services.signer.sign(ob3.build_credential(
+                template=template, institution=institution, recipient=make_recipient("Ana", "López", f"{index}@example.org", "s"),
+                credential_id=ob3.credential_url(issuance.base_url, credential_uuid), issued_at=now,
+                credential_status=entry, base_url=issuance.base_url), key, suite="eddsa-rdfc-2022", created=now)
+            repo.add(CredentialRow(
+                id=credential_uuid, uri=signed["id"], institution="intecap", template_id=TEMPLATE["id"],
+                idempotency_key=credential_uuid, document=json.dumps(signed), digest="0" * 64, issued_at=now,
+                state=ACTIVE, status_list=listing.id, status_index=index))
+            out.append(signed)
+        await uow.commit()
+    return out
+
+
+async def test_the_finding_verifier_core_misreads_2bit_message_entries(issuance, services, js_verifiers):
+    """Why new credentials carry 1-bit entries, and what the issuer guide tells holders of 0005 credentials:
+    verifier-core reads bit i for entry i of a 2-bit list (entry i is bits 2i and 2i+1). A revoked credential
+    at 1001 reads valid there; a valid one at 1003 reads revoked once the credential at 501 (bits 1002, 1003)
+    is revoked. The node itself reads both right."""
+    from node.issuance.verify import verify_credential
+
+    revoked, valid, neighbour = await message_credentials(issuance, services, [1001, 1003, 501])
+
+    async def node_says(credential):
+        result = await verify_credential(services, credential)
+        return [(c.ok, c.reason) for c in result.checks if c.check == "status"]
+
+    await issuance.change_status(revoked["id"], "revoke", "annulled")
+    await issuance.change_status(neighbour["id"], "revoke", "annulled")
+    assert await node_says(revoked) == [(False, "revoked")] and await node_says(valid) == [(True, None)]
+    seen_revoked = await js_verifiers("verifier-core", revoked)
+    seen_valid = await js_verifiers("verifier-core", valid)
+    assert seen_revoked["log"]["message_status"] is True  # shown valid, though revoked
+    assert seen_valid["log"]["message_status"] is False  # shown revoked, though valid

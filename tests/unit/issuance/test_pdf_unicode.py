@@ -29,7 +29,7 @@ def pdf_text(body: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(body)).pages)
 
 
-def credential_for(template, institution, issued_at, base_url, given, family, **template_overrides):
+def credential_for(template, institution, issued_at, base_url, given, family):
     return build_credential(template=template, institution=institution, recipient=make_recipient(given, family, "x@example.org", "s"),
                             credential_id=f"{base_url}/credentials/0b5c", issued_at=issued_at, credential_status=None,
                             base_url=base_url, puente_terms=True)
@@ -44,10 +44,8 @@ def test_every_name_renders_exactly(template, institution, issued_at, base_url, 
 
 
 def test_issuer_and_achievement_names_beyond_latin1_render(template_factory, institution, issued_at, base_url):
-    from node.issuance.model import make_recipient as recipient
-
     template = template_factory(name="Kʼicheʼ: Tejedora — nivel 2", learning_outcomes=["Teje güipil con técnica de cintura ʼ"])
-    credential = build_credential(template=template, institution=institution, recipient=recipient("Ana", "Tʼzul", "a@example.org", "s"),
+    credential = build_credential(template=template, institution=institution, recipient=make_recipient("Ana", "Tʼzul", "a@example.org", "s"),
                                   credential_id=f"{base_url}/credentials/0b5c", issued_at=issued_at, credential_status=None,
                                   base_url=base_url)
     text = pdf_text(delivery.pdf(credential, LINK))

@@ -294,7 +294,7 @@ OPENAPI: dict[str, Any] = {
                                                "tags": ["rpl"], "parameters": _C, "security": _BEARER, "requestBody": {"content": _JSON}, "responses": _CASE}},
     "/rpl/cases/{case_id}/appeal": {"post": {"summary": "Appeal {reviewer, reason}; reviewer ≠ assessor; the actor is the token's subject", "tags": ["rpl"],
                                              "parameters": _C, "security": _BEARER, "requestBody": {"content": _JSON}, "responses": _CASE}},
-    "/rpl/cases/{case_id}/appeal/resolution": {"post": {"summary": "Resolve the appeal {outcome: upheld|overturned, actor, reason}",
+    "/rpl/cases/{case_id}/appeal/resolution": {"post": {"summary": "Resolve the appeal {outcome: upheld|overturned, reason} as the reviewer's token",
                                                         "tags": ["rpl"], "parameters": _C, "security": _BEARER,
                                                         "requestBody": {"content": _JSON}, "responses": _CASE}},
     "/rpl/cases/{case_id}/evidence": {"post": {"summary": "Attach evidence {name, mediaType, url+sha256 | contentBase64}", "tags": ["rpl"],

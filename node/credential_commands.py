@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import sys
 from typing import Any
 
@@ -18,6 +17,7 @@ from node.cli import CommandLine, print_json, settings_from_args
 from node.clock import SystemClock, parse_datetime
 from node.crypto.cryptosuites import DEFAULT_SUITE, SUITES
 from node.crypto.keys import KeyPair
+from node import jsonio
 from node.errors import InvalidInput, PuenteError
 from node.verification import Check, VerificationResult
 
@@ -67,10 +67,7 @@ class _UsageError(PuenteError):
 
 
 def parse_json_object(text: str, what: str = "input") -> dict[str, Any]:
-    try:
-        value = json.loads(text)
-    except ValueError as exc:
-        raise InvalidInput(f"{what} is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    value = jsonio.loads(text, what=what)  # depth, size, NaN/Infinity, out-of-range numbers, NUL: InvalidInput
     if not isinstance(value, dict):
         raise InvalidInput(f"{what} must be a JSON object")
     return value

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import sys
 from pathlib import Path
 
 from node.cli import CommandLine, print_json, settings_from_args
+from node import jsonio
 from node.errors import InvalidInput, NotFound
 from node.framework.model import RELATIONS
 
@@ -184,12 +184,7 @@ async def cmd_publish(args: argparse.Namespace) -> int:
 
 
 async def cmd_verify(args: argparse.Namespace) -> int:
-    try:
-        document = json.loads(Path(args.file).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InvalidInput(f"cannot read {args.file}: {exc.strerror}") from None
-    except ValueError as exc:
-        raise InvalidInput(f"{args.file} is not JSON: {exc}") from None
+    document = jsonio.load_file(args.file)
     async with _service(args) as (service, services):
         result = await service.verify(document, services.resolver)
     print_json({"verified": result.verified, "checks": [c.to_json() for c in result.checks]})

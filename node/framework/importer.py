@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from node import jsonio
 from node.errors import InvalidInput, ValidationFailed
 from node.framework.model import (
     DESCRIPTOR_DOMAINS,
@@ -55,10 +55,7 @@ class ImportBundle:
 
 
 def parse_json_text(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError as exc:
-        raise InvalidInput(f"the import file is not valid JSON: {exc}") from None
+    return jsonio.loads(text, what="the import file")
 
 
 def parse_document(doc: Any, problems: Problems) -> ImportBundle | None:

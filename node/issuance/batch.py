@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any, Awaitable, Callable, Iterable, Iterator
 from sqlalchemy.exc import IntegrityError
 
 from node.audit import record
+from node import jsonio
 from node.errors import Conflict, InvalidInput, PuenteError
 from node.issuance.model import REQUIRED_COLUMNS, IssueRequest
 from node.issuance.orm import BatchRow
@@ -95,10 +95,7 @@ def _csv_rows(path: Path, encoding: str) -> Iterator[Row]:
 
 
 def _json_rows(path: Path) -> Iterator[Row]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"{path.name} is not JSON: {exc}") from None
+    data = jsonio.load_file(path, what=path.name)
     if isinstance(data, dict) and isinstance(data.get("recipients"), list):
         data = data["recipients"]
     if not isinstance(data, list):
@@ -113,8 +110,8 @@ def _jsonl_rows(path: Path) -> Iterator[Row]:
                 if not text.strip():
                     continue
                 try:
-                    row = json.loads(text)
-                except ValueError:
+                    row = jsonio.loads(text, what=f"line {number}")
+                except InvalidInput:
                     row = {"_invalid": text.strip()}
                 yield number, row if isinstance(row, dict) else {"_invalid": row}
         except UnicodeDecodeError as exc:

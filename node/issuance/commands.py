@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 from node.cli import CommandLine, print_json, settings_from_args
+from node import jsonio
 from node.errors import InvalidInput
 from node.issuance.model import OPTIONAL_COLUMNS
 
@@ -243,9 +243,4 @@ def _write(directory: Path, issued) -> Path:
 
 
 def _read_json(path: str):
-    try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
-    except ValueError as exc:
-        raise InvalidInput(f"{path} is not JSON: {exc}") from None
+    return jsonio.load_file(path)  # unreadable, not JSON, too deep, NaN...: one-line InvalidInput

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
+from node import jsonio
 from node.errors import InvalidInput
 from node.rpl.schemas import schema_errors
 from node.rpl.validation import invalid
@@ -90,10 +91,7 @@ def read_catalogue_file(path: str | Path) -> Catalogue:
         raise InvalidInput(f"cannot read catalogue file {path}: {exc.strerror}") from None
     except UnicodeDecodeError:
         raise InvalidInput(f"catalogue file {path} is not UTF-8 text") from None
-    try:
-        document = json.loads(text)
-    except ValueError as exc:
-        raise InvalidInput(f"catalogue file {path} is not JSON: {exc}") from None
+    document = jsonio.loads(text, what=f"catalogue file {path}")
     return parse_catalogue(document)
 
 

@@ -7,12 +7,12 @@ Output is JSON on stdout; errors are one line on stderr with a non-zero exit cod
 from __future__ import annotations
 
 import argparse
-import json
 import mimetypes
 import sys
 from pathlib import Path
 
 from node.cli import CommandLine, print_json, settings_from_args
+from node import jsonio
 from node.errors import InvalidInput
 from node.rpl.model import APPEAL_OUTCOMES, OUTCOMES, STATES
 
@@ -78,10 +78,7 @@ def _read_json(path: str) -> object:
         raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
     except UnicodeDecodeError:
         raise InvalidInput(f"{path} is not UTF-8 text") from None
-    try:
-        return json.loads(text)
-    except ValueError as exc:
-        raise InvalidInput(f"{path} is not JSON: {exc}") from None
+    return jsonio.loads(text, what=path)
 
 
 async def _with_readiness(args, use):

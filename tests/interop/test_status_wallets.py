@@ -168,3 +168,11 @@ async def test_the_finding_verifier_core_misreads_2bit_message_entries(issuance,
     seen_valid = await js_verifiers("verifier-core", valid)
     assert seen_revoked["log"]["message_status"] is True  # shown valid, though revoked
     assert seen_valid["log"]["message_status"] is False  # shown revoked, though valid
+
+
+async def test_verifier_core_cannot_check_eddsa_jcs_2022(issuance, js_verifiers):
+    """What the issuer guide warns about: verifier-core has no eddsa-jcs-2022 suite, so a jcs-signed
+    credential is not shown as verified there (the default rdfc suite is)."""
+    credential = (await issuance.issue_one(TEMPLATE["id"], person(3), suite="eddsa-jcs-2022")).to_json()
+    out = await js_verifiers("verifier-core", credential)
+    assert [e["name"] for e in out["errors"]] == ["invalid_signature"], out

@@ -10,7 +10,8 @@ from pyld import jsonld
 from node.crypto.bounded_canon import TooComplex, canonize, check_structure
 from node.errors import InvalidInput, UnknownContext
 from node.jsonld.loader import check_contexts, document_loader
-from node.jsonld.processor import CachingJsonLdProcessor
+from node.jsonld.errors import UndefinedTerm, UnsafeDocument  # noqa: F401 (UndefinedTerm: re-exported)
+from node.jsonld.safe import SafeJsonLdProcessor
 
 _RDFC_OPTIONS = {"algorithm": "URDNA2015", "format": "application/n-quads", "documentLoader": document_loader}
 
@@ -20,26 +21,18 @@ class CanonicalizationError(InvalidInput):
     title = "Document cannot be canonicalized"
 
 
-class UndefinedTerm(CanonicalizationError):
-    slug = "undefined-term"
-    title = "Term not defined by the JSON-LD context"
-
-
-def _refuse_dropped(expanded_property: str | None) -> None:
-    # Safe mode (VC Data Integrity 1.0, section 4): a term the context does not define would be
-    # silently dropped from the canonical form, i.e. left unsigned. Refuse instead.
-    raise UndefinedTerm(f"a property is not defined by the document's @context ({expanded_property or 'undefined term'}); it would be left unsigned")
-
-
 def rdfc(document: dict[str, Any]) -> str:
     """RDFC-1.0 canonical N-Quads of a JSON-LD document, using bundled contexts only, in safe mode."""
     check_structure(document)  # first: the context scan below recurses
     check_contexts(document)
     try:
         # Bounded work (rule 10): too deep, too large or too many look-alike blank nodes -> TooComplex.
-        return canonize(CachingJsonLdProcessor(on_property_dropped=_refuse_dropped), document, dict(_RDFC_OPTIONS))
-    except (UndefinedTerm, TooComplex):
+        # Safe mode (rule 9): nothing JSON-LD would drop is left unsigned -> DroppedData/UndefinedTerm.
+        return canonize(SafeJsonLdProcessor(), document, dict(_RDFC_OPTIONS))
+    except (TooComplex, UnsafeDocument):
         raise
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:  # pyld crashes, e.g. {"@vocab": null}
+        raise CanonicalizationError(f"JSON-LD processing failed ({type(exc).__name__}: {exc})") from None
     except jsonld.JsonLdError as exc:
         dropped = _cause_of(exc, UndefinedTerm)
         if dropped:

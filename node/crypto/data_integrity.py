@@ -16,9 +16,12 @@ from typing import Any, Callable
 
 from node.clock import isoformat_z, parse_datetime
 from node.crypto import multibase
+from node.crypto.bounded_canon import check_structure
 from node.crypto.cryptosuites import DEFAULT_SUITE, get_suite
 from node.crypto.keys import KeyPair, PublicKey
 from node.errors import InvalidInput, PuenteError
+from node.jsonld.errors import UnsafeDocument
+from node.jsonld.terms import check_document
 from node.verification import Check, VerificationResult
 
 PROOF_TYPE = "DataIntegrityProof"
@@ -87,7 +90,7 @@ def add_proof(
         proof["@context"] = copy.deepcopy(document["@context"])
 
     signed_over = _with_previous_proofs(unsecured, proof, existing)
-    hash_data = cryptosuite.hash_data(signed_over, cryptosuite.proof_config(proof, signed_over))
+    hash_data = _hash_data(cryptosuite, signed_over, proof)
     proof["proofValue"] = multibase.encode_base58btc(key.sign(hash_data))
 
     out = dict(document)
@@ -186,21 +189,41 @@ def _verify_one(result, label, unsecured, proof, all_proofs, key_lookup, purpose
     def signature_check() -> Check:
         if cryptosuite.context_in_proof and "@context" in proof:
             _check_context_prefix(unsecured, proof)
+            if unsecured.get("@context") != proof["@context"]:
+                # contexts appended after signing (allowed by eddsa-jcs-2022) may not respell what was signed
+                check_structure(unsecured)
+                check_document(unsecured)
         signed_over = _with_previous_proofs(unsecured, proof, all_proofs)
         if cryptosuite.context_in_proof and "@context" in proof:
             signed_over = {**signed_over, "@context": proof["@context"]}
-        hash_data = cryptosuite.hash_data(signed_over, cryptosuite.proof_config(proof, signed_over))
+        hash_data = _hash_data(cryptosuite, signed_over, proof)
         if public_key.verify(signature, hash_data):
             return Check(f"{label}.signature", True)
         return Check(f"{label}.signature", False, "bad_signature", "the signature does not match the document")
 
     try:
         result.add(signature_check())
+    except UnsafeDocument as exc:  # respelled keys, dropped data: the proof would not cover what checks read
+        result.fail(f"{label}.signature", exc.reason, exc.detail)
     except PuenteError as exc:
         reason = exc.slug.replace("-", "_") if exc.slug in ("unknown-context", "undefined-term", "too-complex") else "canonicalization_failed"
         result.fail(f"{label}.signature", reason, exc.detail)
     except Exception as exc:
         result.fail(f"{label}.signature", "verification_error", f"{type(exc).__name__}: {exc}")
+
+
+def _hash_data(cryptosuite, signed_over: dict[str, Any], proof: dict[str, Any]) -> bytes:
+    """The bytes Ed25519 signs, for a document and proof held to one spelling (architecture rule 9).
+
+    Both the document and the proof configuration must use only the terms their contexts define and
+    lose nothing to JSON-LD processing, whatever the suite: the checks read JSON keys, so the keys must
+    be what the proof covers (node/jsonld/terms.py; rdfc also canonicalizes in safe mode).
+    """
+    config = cryptosuite.proof_config(proof, signed_over)
+    check_structure(signed_over)  # bounded work first (rule 10): the term walk recurses
+    check_document(signed_over)
+    check_document(config)
+    return cryptosuite.hash_data(signed_over, config)
 
 
 def _check_times(proof: dict[str, Any], now: datetime | None) -> Check | None:

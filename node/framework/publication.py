@@ -19,6 +19,7 @@ from node.framework.model import Framework, Mapping, publication_problems
 from node.verification import Check
 
 CREDENTIALS_V2 = "https://www.w3.org/ns/credentials/v2"
+PUENTE_CONTEXT = "https://w3id.org/puente/v1"  # defines every term, so nothing is left unsigned (architecture rule 9)
 DEFAULT_SUITE = "eddsa-jcs-2022"  # a federation document: cheap to sign and verify, no RDF needed
 TYPE = "FrameworkPublication"
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "framework-publication.schema.json"
@@ -33,7 +34,7 @@ def build_publication(*, framework: Framework, target: Framework, mapping: Mappi
                       base_url: str, issued_at: datetime) -> dict[str, Any]:
     subject_framework = framework.to_json()
     return {
-        "@context": [CREDENTIALS_V2],
+        "@context": [CREDENTIALS_V2, PUENTE_CONTEXT],
         "id": publication_id(base_url, framework.id, target.id, version),
         "type": ["VerifiableCredential", TYPE],
         "issuer": issuer,

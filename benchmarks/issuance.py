@@ -80,9 +80,8 @@ async def _run_suite(suite: str, rows: int, workdir: Path) -> dict:
 def _worker_peak_rss_mb(signer) -> float:
     """Largest peak RSS (VmHWM) among the signer's pool workers. They are forkserver children, not
     ours, so getrusage(RUSAGE_CHILDREN) cannot see them; /proc can (Linux only, 0 elsewhere)."""
-    pool = getattr(signer, "_pool", None)  # private, but this is a measurement, not production code
     peak = 0.0
-    for pid in list(getattr(pool, "_processes", {}) or {}):
+    for pid in signer.worker_pids():
         try:
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                 if line.startswith("VmHWM:"):

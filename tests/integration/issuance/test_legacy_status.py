@@ -137,6 +137,8 @@ async def test_upgrading_from_0003_keeps_per_purpose_rows(tmp_path):
             old = (await conn.execute(text("SELECT revocation_list, revocation_index, suspension_list, suspension_index, "
                                            "status_list, status_index FROM issuance_credentials"))).one()
             assert tuple(old) == ("r", 3, "s", 5, None, None)
+            # 0007: an existing institution keeps issuing one revocation entry (suspension off)
+            assert (await conn.execute(text("SELECT suspension FROM issuance_institutions"))).scalar_one() in (False, 0)
             await conn.execute(text(  # a new-style row: one "message" entry, no per-purpose columns
                 "INSERT INTO issuance_credentials (id, uri, institution, template_id, idempotency_key, document, digest, issued_at, "
                 "state, status_list, status_index) VALUES ('c2', 'u2', 'i', 't', 'k2', '{}', 'd', :now, 'active', 'r', 3)"),

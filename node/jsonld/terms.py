@@ -107,7 +107,7 @@ class _Facts:
         self.by_iri: dict[str, list[str]] = {}
         self.keyword_aliases: dict[str, list[str]] = {}
         self.prefixes: set[str] = set()
-        self.keys: dict[str, tuple[str, Any]] = {}
+        self.keys: dict[str, tuple[str, Any, Any]] = {}
         self.derived: dict[Any, tuple[Any, Any]] = {}
         self.child: dict[Any, Any] = {}  # active property -> context inside an ordinary object value
         self.typed: dict[Any, tuple[Any, Any]] = {}  # (type key, types, in value) -> (context before, after)
@@ -264,21 +264,22 @@ class _Walker:
 
         facts = _facts(ctx)  # keys are read in the type-scoped context, as pyld expands them
         cached = facts.keys if not self.embedded_terms else _EMPTY
-        infos = []
-        is_value = False
-        for key in element:
+        for key, value in element.items():
             if key == "@context":
                 continue
-            info = cached.get(key) or self.key(ctx, facts, key, (path, key))
-            infos.append((key, info))
-            if info[0] == "@value":
-                is_value = True
-
-        for key, (expanded, mapping) in infos:
-            value = element[key]
-            if expanded == "@type":
+            expanded, mapping, coercion = cached.get(key) or self.key(ctx, facts, key, (path, key))
+            if expanded[0] != "@":  # a property: most values are plain literals, checked right here
+                if isinstance(value, str):
+                    if coercion is not None:
+                        if "@context" in mapping:  # the value is read in the term's scoped context
+                            self.property(ctx, key, mapping, value, (path, key))
+                        else:
+                            self.scalar(ctx, coercion, value, (path, key), facts)
+                elif isinstance(value, (dict, list)):
+                    self.property(ctx, key, mapping or _EMPTY, value, (path, key))
+            elif expanded == "@type":
                 if key not in type_keys:  # a type key only the type-scoped context defines
-                    self.types(ctx, value, (path, key), is_value)
+                    self.types(ctx, value, (path, key), not facts.value_keys.isdisjoint(element))
             elif expanded == "@id":
                 if not is_node_id(value):
                     raise DroppedData(f"id {value!r} is not an absolute IRI: JSON-LD would drop every statement about this node", render((path, key)))
@@ -288,10 +289,6 @@ class _Walker:
                     raise DroppedData("a null @value makes no statement", render((path, key)))
             elif expanded in ("@list", "@set"):
                 self.value(ctx, active_property, value, (path, key))
-            elif expanded in ("@language", "@direction", "@json"):
-                continue
-            else:
-                self.property(ctx, key, mapping or _EMPTY, value, (path, key))
 
     def enter(self, ctx: Any, active_property: str | None, element: dict, path: tuple, type_scoped: Any) -> Any:
         """The active context inside `element`: revert a non-propagated context, apply the property-
@@ -355,7 +352,7 @@ class _Walker:
         elif isinstance(value, list):
             self.value(term_ctx, key, value, path)
         elif coercion is not None and isinstance(value, str):
-            self.scalar(term_ctx, key, value, path)
+            self.scalar(term_ctx, coercion, value, path, None)
 
     def value(self, ctx: Any, active_property: str | None, value: Any, path: tuple) -> None:
         if isinstance(value, list):
@@ -364,27 +361,29 @@ class _Walker:
         elif isinstance(value, dict):
             self.node_or_value(ctx, active_property, value, path, None)
         elif isinstance(value, str):
-            self.scalar(ctx, active_property, value, path)
+            coercion = (_mapping(ctx, active_property) or _EMPTY).get("@type")
+            if coercion is not None:
+                self.scalar(ctx, coercion, value, path, None)
 
-    def scalar(self, ctx: Any, active_property: str | None, value: str, path: tuple) -> None:
-        coercion = (_mapping(ctx, active_property) or _EMPTY).get("@type")
+    def scalar(self, ctx: Any, coercion: str, value: str, path: tuple, facts: _Facts | None) -> None:
+        """A string under a term coerced to an IRI (`@id`) or a vocabulary term (`@vocab`)."""
         if coercion == "@id":
             if not is_node_id(value):
                 raise DroppedData(f"{value!r} is not an absolute IRI: JSON-LD would drop the statement", render(path))
-            self.no_compact(_facts(ctx), value, path)
+            self.no_compact(facts or _facts(ctx), value, path)
         elif coercion == "@vocab":
             self.vocab_value(ctx, value, path, "value")
 
     # -- keys, types, ids ------------------------------------------------------------------------
 
-    def key(self, ctx: Any, facts: _Facts, key: str, path: tuple) -> tuple[str, Any]:
-        """(expansion, term mapping) of a key, or a refusal; cached on the context when it can be."""
+    def key(self, ctx: Any, facts: _Facts, key: str, path: tuple) -> tuple[str, Any, Any]:
+        """(expansion, term mapping, type coercion) of a key, or a refusal; cached on the context when it can be."""
         info = self._key(ctx, facts, key, path)
         if not self.embedded_terms:
             facts.keys[key] = info
         return info
 
-    def _key(self, ctx: Any, facts: _Facts, key: str, path: tuple) -> tuple[str, Any]:
+    def _key(self, ctx: Any, facts: _Facts, key: str, path: tuple) -> tuple[str, Any, Any]:
         if key.startswith("@"):
             if not jsonld._is_keyword(key):
                 if _KEYWORD_LIKE.match(key):
@@ -395,7 +394,7 @@ class _Walker:
             aliases = facts.keyword_aliases.get(key)
             if aliases:
                 raise NoncanonicalTerm(f"write {aliases[0]!r}, the context's term for {key}", render(path))
-            return key, None
+            return key, None, None
         if key in ctx["mappings"]:
             mapping = ctx["mappings"][key]
             if mapping is None:
@@ -404,19 +403,19 @@ class _Walker:
             if isinstance(iri, str) and iri.startswith("@"):
                 if iri not in _ALIASABLE or key in self.embedded_terms:
                     raise NoncanonicalTerm(f"{key!r} aliases {iri}, which signed documents may not use", render(path))
-                return iri, mapping
+                return iri, mapping, None
             if mapping.get("reverse"):
                 raise NoncanonicalTerm(f"{key!r} is a reverse property: it states something about another node", render(path))
             if key in self.embedded_terms:
                 self.unique(facts, key, iri, path)
-            return iri, mapping
+            return iri, mapping, mapping.get("@type")
         if ":" in key:
             raise NoncanonicalTerm(f"{key!r} is an IRI, not a term of the context; use the term the context defines", render(path))
         vocab = ctx.get("@vocab")
         if vocab:
             iri = vocab + key
             self.unique(facts, key, iri, path)
-            return iri, None
+            return iri, None, None
         raise UndefinedTerm(f"{key!r} is not defined by the document's @context: it would be left unsigned", render(path))
 
     def types(self, ctx: Any, value: Any, path: tuple, in_value_object: bool) -> None:

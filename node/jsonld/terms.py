@@ -406,6 +406,8 @@ class _Walker:
                 return iri, mapping, None
             if mapping.get("reverse"):
                 raise NoncanonicalTerm(f"{key!r} is a reverse property: it states something about another node", render(path))
+            if not is_absolute_iri(iri):
+                raise DroppedData(f"{key!r} stands for {iri!r}, not an absolute IRI: its statements would be dropped", render(path))
             if key in self.embedded_terms:
                 self.unique(facts, key, iri, path)
             return iri, mapping, mapping.get("@type")
@@ -414,6 +416,8 @@ class _Walker:
         vocab = ctx.get("@vocab")
         if vocab:
             iri = vocab + key
+            if not is_absolute_iri(iri):
+                raise DroppedData(f"{key!r} expands to {iri!r} (a relative @vocab), not an absolute IRI", render(path))
             self.unique(facts, key, iri, path)
             return iri, None, None
         raise UndefinedTerm(f"{key!r} is not defined by the document's @context: it would be left unsigned", render(path))
@@ -447,6 +451,8 @@ class _Walker:
             return
         vocab = ctx.get("@vocab")
         if vocab:
+            if not is_node_id(vocab + value):
+                raise DroppedData(f"{what} {value!r} expands to {vocab + value!r}, not an absolute IRI", render(path))
             self.unique(facts, value, vocab + value, path)
             return
         raise DroppedData(f"{what} {value!r} is not defined by the document's @context: it would be dropped or resolved against a made-up base", render(path))

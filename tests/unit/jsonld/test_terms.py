@@ -263,3 +263,18 @@ def test_check_does_not_change_the_document():
     before = copy.deepcopy(doc)
     check_document(doc)
     assert doc == before
+
+
+@pytest.mark.parametrize("context,key", [
+    ({"@vocab": "relative/"}, "extra"),  # a relative @vocab: the key would expand to a relative IRI
+    ({"extra": "_:blank"}, "extra"),  # a blank-node predicate: RDF has none
+    ({"extra": "relative#extra"}, "extra"),
+])
+def test_terms_that_expand_to_no_predicate_are_dropped_data(context, key):
+    doc = credential()
+    doc["@context"] = doc["@context"] + [context]
+    doc["credentialSubject"]["achievement"][key] = "x"
+    with pytest.raises((DroppedData, ContextProcessingFailed)):  # (pyld itself refuses a relative term IRI)
+        check_document(doc)
+    with pytest.raises((DroppedData, CanonicalizationError)):
+        rdfc(doc)

@@ -40,7 +40,10 @@ class WorkLimits:
     max_nodes: int = 20_000  # JSON objects + arrays in one document
     max_quads: int = 50_000
     max_blank_nodes: int = 5_000
-    work_factor: float = 1.0  # Hash N-Degree Quads calls <= (look-alike blank nodes) ** work_factor, as rdf-canonize
+    # Hash N-Degree Quads calls <= (look-alike blank nodes) ** work_factor, as rdf-canonize's maxWorkFactor. Its
+    # default, 1, refuses RDF lists (an @list of n items is a chain of n look-alike cells costing n**2 calls):
+    # our own readiness assessments (13 answers) need 2, and so do Digital Bazaar's libraries to read them.
+    work_factor: float = 2.0
     max_permutations: int = 10_000  # orderings of look-alike related nodes tried per document (7! = 5,040 fits, 8! does not)
     time_budget: float = 1.0  # wall-clock seconds per document inside the algorithm
 

@@ -63,5 +63,5 @@ def test_unreadable_files_are_clear_errors(tmp_path):
         read_catalogue_file(tmp_path / "missing.json")
     bad = tmp_path / "bad.json"
     bad.write_text("{nope")
-    with pytest.raises(InvalidInput, match="not JSON"):
+    with pytest.raises(InvalidInput, match="not valid JSON"):
         read_catalogue_file(bad)

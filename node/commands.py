@@ -119,7 +119,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # aiohttp calls `print` once the socket listens: that is when the banner is true. The server acts
         # as nobody (the system): each request acts as its token's principal, never as whoever started it.
         with acting_as(SYSTEM):
+            # handler_cancellation: a client that goes away cancels its handler, and with it the worker
+            # process doing its canonicalization (node.crypto.workers); aiohttp's default keeps it running.
             web.run_app(create_app(settings), host=settings.host, port=settings.port, access_log=None,
+                        handler_cancellation=True,
                         print=lambda _aiohttp_message: print(serve_banner(settings), flush=True))
     except (OSError, OverflowError) as exc:
         raise ConfigurationError(f"cannot listen on {settings.host}:{settings.port}: "

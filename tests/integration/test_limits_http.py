@@ -7,6 +7,7 @@ Poison credentials, deep or oversized bodies, NaN/Infinity, NUL bytes and out-of
 import asyncio
 import json
 import logging
+import os
 
 import pytest
 
@@ -119,3 +120,35 @@ async def test_a_normal_verification_answers_while_two_poison_requests_run(clien
     verdicts = [await r.json() for r in responses]
     assert verdicts[2]["verified"] is True, verdicts[2]
     assert all(v["verified"] is False for v in verdicts[:2])
+
+
+async def test_a_client_that_goes_away_stops_its_worker(aiohttp_client, settings, services, monkeypatch):
+    """A handler whose client disconnected is cancelled (`puente serve` runs with handler_cancellation, as
+    aiohttp's test server does); the worker pool then kills the process doing that request's work."""
+    import re
+
+    from node.app import create_app
+
+    pool = services.signer._executor()
+
+    async def endless_verify(*args, **kwargs):  # stands in for canonicalization that would run for minutes
+        await pool.run(re.fullmatch, r"(a*)*b", "a" * 64, timeout=3600)
+
+    monkeypatch.setattr(services.signer, "verify", endless_verify)
+    client = await aiohttp_client(create_app(settings, clock=services.clock, services=services))
+    request = asyncio.create_task(client.post("/verify", data=body(poison_credential("clique-5")),
+                                              headers={"Content-Type": "application/json"}))
+    for _ in range(HANG_GUARD * 20):
+        if pool._busy:
+            break
+        await asyncio.sleep(0.05)
+    [pid] = [w.process.pid for w in pool._busy]
+    request.cancel()  # the client goes away
+    with pytest.raises(asyncio.CancelledError):
+        await request
+    for _ in range(HANG_GUARD * 20):
+        if not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split(") ")[1][0] == "Z":
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError("the worker kept running after its client left")

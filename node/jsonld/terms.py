@@ -179,6 +179,13 @@ class _Walker:
             raise ContextProcessingFailed(f"the JSON-LD context cannot be processed ({type(exc).__name__}: {exc})", render(path)) from None
 
     def embedded_context(self, ctx: Any, local: Any, path: tuple) -> Any:
+        urls = (local,) if isinstance(local, str) else tuple(local) if isinstance(local, list) and all(isinstance(u, str) for u in local) else None
+        if urls is not None:  # the usual case, bundled contexts by URL: one look-up per context list
+            derived = _facts(ctx).derived
+            hit = derived.get(urls)
+            if hit is None:
+                hit = derived[urls] = (None, self.process(ctx, local, path))
+            return hit[1]
         locals_ = local if isinstance(local, list) else [local]
         for index, item in enumerate(locals_):
             if isinstance(item, dict):

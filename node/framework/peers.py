@@ -12,13 +12,13 @@ decided by the `resolver` the caller passes in — the federation's trust-aware 
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any, Awaitable, Callable
 
 from sqlalchemy.exc import IntegrityError
 
 from node.clock import Clock, parse_datetime
 from node.audit import record
+from node import jsonio
 from node.errors import Conflict, InvalidInput, NotFound, ValidationFailed
 from node.framework import repository as repo
 from node.framework.model import Mapping, Problems, check_row_against, parse_framework, parse_mapping_row
@@ -34,10 +34,7 @@ class PeerPublications:
         self._verify = verify
 
     async def accept(self, body: bytes, resolver: Any) -> dict[str, Any]:
-        try:
-            document = json.loads(body)
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise InvalidInput(f"the publication is not JSON: {exc}") from None
+        document = jsonio.loads(body, what="the publication")  # depth, NaN/Infinity, numbers, NUL: InvalidInput
         result = await self._verify(document, resolver)
         if not result.verified:
             failures = [{"path": c.check, "error": c.detail or c.reason or "failed"} for c in result.failures]

@@ -152,3 +152,11 @@ async def test_a_client_that_goes_away_stops_its_worker(aiohttp_client, settings
         await asyncio.sleep(0.05)
     else:
         raise AssertionError("the worker kept running after its client left")
+
+
+@pytest.mark.parametrize("data, words", [(deep_json(1000), "nested"), (b'{"proof": NaN}', "NaN"), (b'[1e400]', "out of range")])
+async def test_a_peer_publication_goes_through_the_same_json_rules(client, auth_headers, data, words):
+    headers = {**await auth_headers("ministry"), "Content-Type": "application/json"}
+    response = await asyncio.wait_for(client.post("/framework/publications", data=data, headers=headers), HANG_GUARD)
+    assert response.status == 400 and response.content_type == PROBLEM
+    assert words in (await response.json())["detail"]

@@ -6,10 +6,15 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 
+# A database error's message carries the statement's parameters (names, identifiers); the 500 handler logs
+# tracebacks, so parameters stay out of every error the engine raises: no personal data in the logs.
+_PRIVATE = {"hide_parameters": True}
+
+
 def make_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
         private_sqlite_file(url)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": 30}, **_PRIVATE)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # WAL lets readers run during a batch write
@@ -20,7 +25,7 @@ def make_engine(url: str) -> AsyncEngine:
             cur.close()
 
         return engine
-    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, **_PRIVATE)
 
 
 def private_sqlite_file(url: str) -> None:

@@ -160,3 +160,15 @@ async def test_a_peer_publication_goes_through_the_same_json_rules(client, auth_
     response = await asyncio.wait_for(client.post("/framework/publications", data=data, headers=headers), HANG_GUARD)
     assert response.status == 400 and response.content_type == PROBLEM
     assert words in (await response.json())["detail"]
+
+
+async def test_database_errors_never_carry_personal_data(services):
+    """A failing statement's message (logged with the traceback of a 500) does not include its parameters."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    with pytest.raises(DBAPIError) as failed:
+        async with services.engine.connect() as connection:
+            await connection.execute(text("SELECT * FROM no_such_table WHERE name = :name"), {"name": PERSON["family_name"]})
+    assert PERSON["family_name"] not in str(failed.value)
+    assert services.engine.sync_engine.hide_parameters

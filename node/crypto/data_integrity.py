@@ -220,6 +220,14 @@ def _hash_data(cryptosuite, signed_over: dict[str, Any], proof: dict[str, Any]) 
     be what the proof covers (node/jsonld/terms.py; rdfc also canonicalizes in safe mode).
     """
     config = cryptosuite.proof_config(proof, signed_over)
+    if cryptosuite.context_in_proof:
+        # jcs: canonical JSON is cheap and bounds the document's shape first (rule 10), so the walk
+        # that follows needs no separate structure scan
+        hash_data = cryptosuite.hash_data(signed_over, config)
+        check_document(signed_over)
+        check_document(config)
+        return hash_data
+    # rdfc: refuse a misspelled document cheaply, with its JSON path, before costly canonicalization
     check_structure(signed_over)  # bounded work first (rule 10): the term walk recurses
     check_document(signed_over)
     check_document(config)

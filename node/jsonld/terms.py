@@ -245,31 +245,41 @@ class _Walker:
         if len(element) > 2 and type_scoped is None and "@context" not in element and not self.embedded:
             # the usual object: its context depends only on the parent's and the property (cached)
             child = _facts(ctx).child
-            entered = child.get(active_property)
-            if entered is None:
-                entered = child[active_property] = self.enter(ctx, active_property, element, path, type_scoped)
-            ctx = entered
+            type_facts = child.get(active_property)
+            if type_facts is None:
+                type_facts = child[active_property] = _facts(self.enter(ctx, active_property, element, path, type_scoped))
+            ctx = type_facts.ctx
         else:
             ctx = self.enter(ctx, active_property, element, path, type_scoped)
+            type_facts = _facts(ctx)
 
         type_ctx = ctx  # types are looked up in the context from before type-scoped contexts
-        type_facts = _facts(type_ctx)
         type_keys = type_facts.type_keys
-        for key in element:
-            if key in type_keys:
-                value = element[key]
-                in_value = not type_facts.value_keys.isdisjoint(element)
-                cache_key = (key, value if isinstance(value, str) else tuple(value) if isinstance(value, list) and all(isinstance(t, str) for t in value) else None, in_value)
-                typed = type_facts.typed.get(cache_key) if cache_key[1] is not None and not self.embedded else None
-                if typed is None or typed[0] is not ctx:
-                    before = ctx
-                    ctx = self.typed(ctx, type_ctx, key, value, path, in_value)
-                    if cache_key[1] is not None and not self.embedded:
-                        type_facts.typed[cache_key] = (before, ctx)
-                else:
-                    ctx = typed[1]
+        facts = type_facts
+        present = [key for key in type_keys if key in element]  # ("type", "@type"): cheaper than every key
+        for key in sorted(present) if len(present) > 1 else present:
+            value = element[key]
+            in_value = not type_facts.value_keys.isdisjoint(element)
+            cache_key = None
+            if not self.embedded and isinstance(value, (str, list)):
+                cache_key = (key, value if isinstance(value, str) else tuple(value), in_value)
+                try:
+                    typed = type_facts.typed.get(cache_key)
+                except TypeError:  # not a list of strings: no cache
+                    typed = cache_key = None
+            else:
+                typed = None
+            if typed is None or typed[0] is not ctx:
+                before = ctx
+                ctx = self.typed(ctx, type_ctx, key, value, path, in_value)
+                facts = _facts(ctx)
+                if cache_key is not None:
+                    type_facts.typed[cache_key] = (before, facts)
+            else:
+                facts = typed[1]
+                ctx = facts.ctx
 
-        facts = _facts(ctx)  # keys are read in the type-scoped context, as pyld expands them
+        # keys are read in the type-scoped context (`facts`), as pyld expands them
         cached = facts.keys if not self.embedded_terms else _EMPTY
         for key, value in element.items():
             if key == "@context":

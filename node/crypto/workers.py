@@ -130,7 +130,10 @@ class WorkerPool:
             if healthy and not self._closed:
                 self._idle.append(worker)
             else:
-                await asyncio.shield(loop.run_in_executor(self._threads, worker.kill))
+                try:
+                    await asyncio.shield(loop.run_in_executor(self._threads, worker.kill))
+                except RuntimeError:  # the pool was closed meanwhile (shutdown): kill it here
+                    worker.kill()
 
     def _idle_worker(self) -> _Worker | None:
         while self._idle:

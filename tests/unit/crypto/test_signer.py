@@ -245,3 +245,15 @@ async def test_workers_die_with_the_node_even_when_it_is_killed(tmp_path):
         await node.wait()
     for pid in pids:
         await _until_dead(pid)
+
+
+async def test_closing_the_pool_under_a_running_task_kills_its_worker_and_fails_the_task_cleanly():
+    pool = WorkerPool(1)
+    task = asyncio.create_task(pool.run(time.sleep, 3600, timeout=HANG_GUARD))
+    pid = await _busy_worker(pool)
+    pool.close()  # what shutting the node down does with requests still in flight
+    with pytest.raises(WorkerCrashed):
+        await asyncio.wait_for(task, HANG_GUARD)
+    await _until_dead(pid)
+    with pytest.raises(WorkerCrashed):
+        await pool.run(pow, 2, 2, timeout=HANG_GUARD)

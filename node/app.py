@@ -28,6 +28,7 @@ ROUTE_MODULES = (
     "node.http.audit_routes",
     "node.framework.routes",
     "node.rpl.routes",
+    "node.vcapi.routes",  # before issuance: POST /credentials/issue|verify|status are fixed paths
     "node.issuance.routes",
     "node.federation.routes",
 )

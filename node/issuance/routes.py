@@ -57,6 +57,12 @@ async def status_list(request: web.Request) -> web.Response:
 
 @routes.get("/credentials/{credential_id}")
 async def credential_json(request: web.Request) -> web.Response:
+    """Without a token: the exact signed bytes at the credential's own URL (its unguessable uuid). With one:
+    the VC API's getCredential (node/vcapi/routes.py), by any id, for the issuer of its institution only."""
+    if "Authorization" in request.headers:
+        from node.vcapi.routes import get_credential
+
+        return await get_credential(request, request.match_info["credential_id"])
     issued = await _service(request).credential(request.match_info["credential_id"])
     return document_response(request, issued.document.encode("utf-8"), content_type="application/vc+ld+json")
 
@@ -314,7 +320,9 @@ def _op(summary: str, *, tag: str = "issuance", auth: bool = False, body: str | 
 
 OPENAPI: dict[str, Any] = {
     "/status/{list_id}": {"get": _op("Signed BitstringStatusListCredential (ETag, max-age 60)")},
-    "/credentials/{credential_id}": {"get": _op("An issued credential, exact signed JSON")},
+    "/credentials/{credential_id}": {"get": _op(
+        "An issued credential, exact signed JSON at its own URL; with an issuer token (its institution) or operator "
+        "token, the VC API getCredential by any id (credential.id or credentialId, URL-encoded): {verifiableCredential}")},
     "/credentials/{credential_id}/qr.png": {"get": _op("QR code (PNG) linking to the verification endpoint")},
     "/credentials/{credential_id}/qr.svg": {"get": _op("QR code (SVG) linking to the verification endpoint")},
     "/credentials/{credential_id}/credential.pdf": {"get": _op("One-page PDF with the claims and the QR code")},

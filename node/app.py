@@ -28,7 +28,7 @@ ROUTE_MODULES = (
     "node.http.audit_routes",
     "node.framework.routes",
     "node.rpl.routes",
-    "node.vcapi.routes",  # before issuance: POST /credentials/issue|verify|status are fixed paths
+    "node.vcapi.routes",  # the W3C CCG VC API; GET /credentials/{id} with a token is in issuance.routes
     "node.issuance.routes",
     "node.federation.routes",
 )

@@ -178,6 +178,8 @@ async def test_verify_malformed_requests_and_options(client, node):
                  [1, 2]):
         await problem(await client.post("/credentials/verify", json=body), 400)
     await problem(await client.post("/credentials/verify", data=b"[" * 5000, headers={"Content-Type": "application/json"}), 400)
+    big = b'{"verifiableCredential": {"name": "' + b"x" * (1024 * 1024) + b'"}}'  # the public body cap of POST /verify
+    await problem(await client.post("/credentials/verify", data=big, headers={"Content-Type": "application/json"}), 413)
     # not a credential at all: the pipeline's verdict, not a 500
     verdict = await verify(client, {"hello": "world"})
     assert verdict["verified"] is False and verdict["errors"]
@@ -226,3 +228,18 @@ async def test_native_credentials_are_reachable_through_the_vc_api(client, node,
 async def test_presentations_verify_is_a_clear_501(client, node):
     found = await problem(await client.post("/presentations/verify", json={"verifiablePresentation": {}}), 501)
     assert "POST /credentials/verify" in found["detail"]
+
+
+async def test_a_url_id_is_read_and_revoked_url_encoded(client, node, auth_headers):
+    """VCALM's getCredential takes the credential's id in the path: a URL id arrives percent-encoded."""
+    from urllib.parse import quote
+
+    issuer = await auth_headers("issuer", institution="intecap")
+    credential = await unsecured(client)
+    del credential["id"]
+    signed = await issue(client, issuer, credential)
+    fetched = await client.get("/credentials/" + quote(signed["id"], safe=""), headers=issuer)
+    assert fetched.status == 200, await fetched.text()
+    assert (await fetched.json())["verifiableCredential"] == signed
+    anonymous = await client.get("/credentials/" + signed["id"].rsplit("/", 1)[-1])  # its own URL stays public
+    assert anonymous.status == 200 and await anonymous.json() == signed

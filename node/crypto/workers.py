@@ -64,6 +64,14 @@ class _Worker:
             raise _DeadBeforeTask() from None  # the task never reached the worker: safe to retry
         return self.tasks.recv()
 
+    def hung_up(self) -> bool:
+        """An idle worker never writes: a readable pipe means EOF, i.e. the process is gone (is_alive() lags:
+        with forkserver it learns of a death only when the fork server has reaped the child)."""
+        try:
+            return self.tasks.poll(0)
+        except (OSError, EOFError):
+            return True
+
     def kill(self) -> None:
         if self.process.is_alive():
             self.process.kill()
@@ -138,7 +146,7 @@ class WorkerPool:
     def _idle_worker(self) -> _Worker | None:
         while self._idle:
             worker = self._idle.pop()
-            if worker.process.is_alive():
+            if worker.process.is_alive() and not worker.hung_up():
                 return worker
             worker.kill()  # died while idle (killed, out of memory): replace it, nobody's task is lost
         return None

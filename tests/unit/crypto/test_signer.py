@@ -131,11 +131,16 @@ HANG_GUARD = 60  # seconds: only there so a regression fails instead of hanging
 
 
 def _alive(pid: int) -> bool:
+    """Any thread of the process still running (a zombie leader can outlive its threads for a moment, and
+    its files, pipes included, close only with the last thread)."""
     try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().split(") ")[1][0] != "Z"  # a zombie is dead
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/stat") as fh:
+                if fh.read().split(") ")[1][0] not in "ZX":
+                    return True
     except (FileNotFoundError, ProcessLookupError):
-        return False
+        pass
+    return False
 
 
 async def _busy_worker(pool) -> int:

@@ -1,8 +1,9 @@
 """Inputs built to make a verifier work forever (issue 8, item 2). Shared by the limit tests and the
 time-to-refusal benchmark, so both measure the same documents.
 
-Every credential uses only terms the VC 2.0 context defines (its @vocab catches the rest), so what stops
-it is the work bound, not an undefined-term check.
+Every credential uses only terms the VC 2.0 context defines (its @vocab catches the rest) and conforms
+to the VC 2.0 rules at its top level, so what stops it is the work bound, not an undefined-term or
+conformance check.
 """
 
 from __future__ import annotations
@@ -27,9 +28,13 @@ def _credential(subject: Any, suite_hint: str = "") -> dict[str, Any]:
 
 
 def clique(n: int) -> dict[str, Any]:
-    """A subject made of n blank nodes, each pointing at all the others (~4 KB for n = 8)."""
-    return _credential([{"id": f"_:n{i}", "type": "VerifiableCredential",
-                         "credentialSubject": [{"id": f"_:n{j}"} for j in range(n) if j != i]} for i in range(n)])
+    """A subject holding n blank nodes, each pointing at all the others (~4 KB for n = 8). The subject
+    itself is a plain object (a credentialSubject id must be a URL: VC 2.0 §4.4), so the credential
+    conforms and only the work bound stops it."""
+    return _credential({"type": "VerifiableCredential",
+                        "credentialSubject": [{"id": f"_:n{i}", "type": "VerifiableCredential",
+                                               "credentialSubject": [{"id": f"_:n{j}"} for j in range(n) if j != i]}
+                                              for i in range(n)]})
 
 
 def deep_nesting(depth: int) -> dict[str, Any]:

@@ -80,6 +80,7 @@ def cmd_keys_generate(args: argparse.Namespace) -> int:
 
 def cmd_credential_sign(args: argparse.Namespace) -> int:
     from node.crypto.data_integrity import add_proof
+    from node.verification.vc_rules import require_conformance
 
     key = KeyPair.load(args.key)
     document = parse_json_object(read_input(args.file), "the credential")
@@ -89,6 +90,7 @@ def cmd_credential_sign(args: argparse.Namespace) -> int:
             parse_datetime(args.created)
         except ValueError:
             raise _UsageError(f"--created is not an XSD dateTime: {args.created!r}") from None
+    require_conformance(document)  # ValidationFailed: one `puente: ...` line naming the first violation, exit 1
     print_json(add_proof(document, key, suite=args.suite, purpose=args.purpose, created=created))
     return 0
 

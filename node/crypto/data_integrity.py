@@ -23,6 +23,7 @@ from node.errors import InvalidInput, PuenteError
 from node.jsonld.errors import UnsafeDocument
 from node.jsonld.terms import check_document
 from node.verification import Check, VerificationResult
+from node.verification.vc_rules import DATA_INTEGRITY_V2, needs_data_integrity_context
 
 PROOF_TYPE = "DataIntegrityProof"
 # Credentials whose JSON Schema (1EdTech OB 3.0 / CLR 2.0) requires `proof` to be an array.
@@ -60,12 +61,19 @@ def add_proof(
 ) -> dict[str, Any]:
     """Return a copy of `document` with one more proof.
 
+    Raw signing: it does not hold credentials to the VC data model rules (node.verification.vc_rules);
+    the signing entry points (DocumentSigner, `puente credential sign`) refuse non-conforming ones first.
+
     The first proof is a plain object (as the W3C vectors are) unless the credential's schema wants
     an array (OB 3.0) or `array=True`; adding to existing proofs always yields a proof set.
     """
     if not isinstance(document, dict):
         raise InvalidInput("a document to sign must be a JSON object")
     cryptosuite = get_suite(suite)
+    if not _proofs_of(document) and needs_data_integrity_context(document):
+        # vc-di-eddsa §3 / Data Integrity §2.1: a document whose contexts do not define the proof terms (a
+        # VC 1.1 credential with only the v1 context) gets the data-integrity context, which the proof covers.
+        document = {**document, "@context": [*_context_list(document["@context"]), DATA_INTEGRITY_V2]}
     existing = _proofs_of(document)
     unsecured = {k: v for k, v in document.items() if k != "proof"}
 
@@ -279,6 +287,10 @@ def _proofs_of(document: dict[str, Any]) -> list[dict[str, Any]]:
     if isinstance(proof, list):
         return list(proof)
     raise InvalidInput("proof must be an object or an array of objects")
+
+
+def _context_list(context: Any) -> list[Any]:
+    return list(context) if isinstance(context, list) else [context]
 
 
 def _wants_proof_array(document: dict[str, Any]) -> bool:

@@ -24,6 +24,7 @@ from node.crypto.data_integrity import KeyResolutionError, add_proof, verify_doc
 from node.crypto.keys import KeyPair, PublicKey
 from node.crypto.workers import WorkerCrashed, WorkerPool, WorkTimedOut
 from node.verification import VerificationResult
+from node.verification.vc_rules import require_conformance
 
 __all__ = ["DocumentSigner", "WorkerCrashed"]
 
@@ -60,6 +61,7 @@ class DocumentSigner:
             self._pool = None
 
     async def sign(self, document: dict[str, Any], key: KeyPair, *, suite: str = DEFAULT_SUITE, **options: Any) -> dict[str, Any]:
+        require_conformance(document)  # a credential that breaks a VC 2.0 / OB 3.0 rule is never signed
         if suite in INLINE_SUITES:
             return add_proof(document, key, suite=suite, **options)
         return await self._run(_sign_one, document, key, suite, options)
@@ -69,6 +71,8 @@ class DocumentSigner:
         """Sign documents across every worker; results keep the input order."""
         if not documents:
             return []
+        for index, document in enumerate(documents):
+            require_conformance(document, f"document {index}")
         if chunk_size <= 0:
             chunk_size = max(1, min(100, -(-len(documents) // (self._workers * 2))))
         chunks = [list(documents[i:i + chunk_size]) for i in range(0, len(documents), chunk_size)]

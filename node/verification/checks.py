@@ -111,3 +111,47 @@ def validity_check(credential: dict[str, Any], now: datetime) -> Check:
     except (TypeError, ValueError, AttributeError):
         return Check("validity", False, "invalid_date", "validFrom/validUntil is not an XSD dateTime")
     return Check("validity", True)
+
+
+def _proof_label(document: dict[str, Any], index: int, count: int) -> str:
+    """The label node.crypto.data_integrity.verify_document gives a proof's checks."""
+    return f"proof[{index}]" if count > 1 or isinstance(document.get("proof"), list) else "proof"
+
+
+def signers_of(document: dict[str, Any], checks: list[Check]) -> list[dict[str, Any]]:
+    """Who signed what: one entry per proof (issuer, witness, endorser...), with whether it verified.
+
+    A proof verified when its signature check passed and none of its checks failed; a failure of the
+    whole proof stage (`proof`: too complex, a verification error) leaves every proof unverified."""
+    proof = document.get("proof")
+    items = proof if isinstance(proof, list) else [proof] if proof is not None else []
+    issuer = issuer_id(document)
+    stage_failed = any(c.check == "proof" and not c.ok for c in checks)
+    out = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            continue
+        label = _proof_label(document, index, len(items))
+        own = [c for c in checks if c.check.startswith(label + ".")]
+        method = item.get("verificationMethod")
+        controller = did_of(method) if isinstance(method, str) else None
+        out.append({
+            "proof": index,
+            "id": item.get("id"),
+            "controller": controller,
+            "verificationMethod": method,
+            "purpose": item.get("proofPurpose"),
+            "previousProof": item.get("previousProof"),
+            "issuer": controller is not None and controller == issuer,
+            "verified": (not stage_failed and all(c.ok for c in own)
+                         and any(c.check == f"{label}.signature" and c.ok for c in own)),
+        })
+    return out
+
+
+def required_signer_checks(signers: list[dict[str, Any]], required: Any) -> list[Check]:
+    """Documents that need a proof by each named party (agreements): one check per party, failing with
+    `missing_signer` unless a verified proof's key is controlled by that DID."""
+    verified = {s["controller"] for s in signers if s["verified"]}
+    return [Check(f"signers.{did}", did in verified, None if did in verified else "missing_signer",
+                  None if did in verified else f"no verified proof by {did}") for did in required]

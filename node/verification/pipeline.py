@@ -4,10 +4,14 @@ Every verifier of the node is this class, wired with different stages: `puente c
 `POST /verify` and the QR page (issuance/verify.py wires status, schema and accreditation), framework
 publications and readiness assessments (their content checks). The order is fixed here:
 
-1. shape and JSON-LD contexts (nothing else runs on a document that is not a credential);
+1. shape and JSON-LD contexts (nothing else runs on a document that is not a credential), then the VC 2.0 /
+   OB 3.0 rules (vc_rules.py: one failed `conformance.<rule>` check per violated rule; a non-conforming
+   credential never verifies and makes the node fetch nothing);
 2. every Data Integrity proof (keys resolved through the resolver; an unknown did:web may be fetched
    through the verification's fetch budget: it is needed to check the proof at all);
-3. issuer binding: the issuer is a DID that lists a proof's key under `assertionMethod` (checks.py);
+3. issuer binding: the issuer is a DID that lists a proof's key under `assertionMethod` (checks.py); other
+   parties' proofs (a witness, an endorser; proof sets and previousProof chains) must verify too, and the
+   result reports who signed what (`signers`), and any `required_signers` missing;
 4. validity period, then the caller's local checks (schema, content);
 5. only when 2 and 3 passed: the checks that fetch (status lists). A document whose proof failed makes
    the node fetch nothing more; its status is reported `not_checked`;
@@ -28,9 +32,10 @@ from datetime import datetime
 from typing import Any, Awaitable, Callable, Sequence
 
 from node.clock import Clock
-from node.verification.checks import (context_check, issuer_binding, issuer_id, shape_check,
-                                      validity_check)
+from node.verification.checks import (context_check, issuer_binding, issuer_id, required_signer_checks, shape_check,
+                                      signers_of, validity_check)
 from node.verification.result import NOT_CONSULTED, Check, VerificationResult
+from node.verification.vc_rules import conformance_checks
 
 CONSULTED = "consulted"
 NOT_CHECKED = "not_checked"
@@ -125,18 +130,25 @@ class CredentialVerifier:
         await self._proofs(result, document, resolver, purpose)
         return result
 
-    async def verify(self, credential: Any, *, purpose: str = "assertionMethod") -> VerificationResult:
+    async def verify(self, credential: Any, *, purpose: str = "assertionMethod",
+                     required_signers: Sequence[str] = ()) -> VerificationResult:
+        """required_signers: DIDs each of which must have signed a verified proof (agreements: one proof
+        per named party), besides the issuer binding every credential needs."""
         now = self._clock.now()
         result = VerificationResult(document=credential if isinstance(credential, dict) else None)
         if not result.add(shape_check(credential)).ok:
             return result
         if not result.add(context_check(credential)).ok:
             return result
+        conforming = all(c.ok for c in result.extend_and_return(conformance_checks(credential)))
         resolver, fetch = self._session()
         if not await self._proofs(result, credential, resolver, purpose):
             return result
         proofs_ok = all(c.ok for c in result.checks)
-        signed_by_issuer = (await self._binding(result, credential, resolver)).ok and proofs_ok
+        signed_by_issuer = (await self._binding(result, credential, resolver)).ok and proofs_ok and conforming
+        result.signers = signers_of(credential, result.checks)
+        if required_signers:
+            result.extend(required_signer_checks(result.signers, required_signers))
         result.add(validity_check(credential, now))
         for extra in self._extra:
             await self._run(result, extra, credential, now)
@@ -179,7 +191,8 @@ class CredentialVerifier:
         if digest is not None and digest in self._verified:
             result.ok("document", "verified (proofs and issuer) within the last minutes")
             return result
-        if result.add(context_check(document)).ok and await self._proofs(result, document, resolver, "assertionMethod"):
+        if (result.add(context_check(document)).ok and all(c.ok for c in result.extend_and_return(conformance_checks(document)))
+                and await self._proofs(result, document, resolver, "assertionMethod")):
             await self._binding(result, document, resolver)
         if digest is not None and result.verified:
             self._verified.add(digest)

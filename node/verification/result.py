@@ -38,6 +38,9 @@ class VerificationResult:
     # "consulted" when a trust check (accreditation, trust lists) ran; "not_consulted" when the verifier
     # had no trust data (the CLI without a node): said out loud, never a silent pass. None: not applicable.
     trust: str | None = None
+    # Who signed what (the pipeline fills it for credentials): one entry per proof, {"proof": index, "id",
+    # "controller", "verificationMethod", "purpose", "previousProof", "issuer": bool, "verified": bool}.
+    signers: list[dict[str, Any]] | None = None
 
     @property
     def verified(self) -> bool:
@@ -53,6 +56,11 @@ class VerificationResult:
 
     def extend(self, checks: Iterable[Check]) -> None:
         self.checks.extend(checks)
+
+    def extend_and_return(self, checks: Iterable[Check]) -> list[Check]:
+        added = list(checks)
+        self.checks.extend(added)
+        return added
 
     def fail(self, check: str, reason: str, detail: str | None = None) -> Check:
         return self.add(Check(check, False, reason, detail))
@@ -77,6 +85,8 @@ class VerificationResult:
         }
         if self.trust is not None:
             out["trust"] = self.trust
+        if self.signers is not None:
+            out["signers"] = self.signers
         errors = [f"{c.check}: {c.reason}" for c in self.failures]
         if errors:
             out["errors"] = errors

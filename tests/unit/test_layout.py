@@ -37,6 +37,7 @@ def tree(tmp_path):
         "node/issuance/__init__.py": "", "node/issuance/service.py": "import node.db\nimport node.verification\n",
         "node/verification/__init__.py": "from node.verification.result import VerificationResult\n",
         "node/verification/result.py": "import node.errors\n",
+        "node/verification/vc_rules.py": "import node.verification.result\nimport node.clock\n",
         "node/verification/pipeline.py": "import node.issuance.service\nimport node.crypto.keys\n",
         "node/jsonld/__init__.py": "", "node/jsonld/loader.py": "import node.errors\n",
         "node/crypto/__init__.py": "", "node/framework/__init__.py": "", "node/framework/model.py": "",

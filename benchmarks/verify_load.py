@@ -23,7 +23,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import timedelta
 from pathlib import Path
 
 from benchmarks._poison import blank_node_array, body, clique, deep_json, deep_nesting, with_fake_proof
@@ -79,9 +78,6 @@ async def _prepare_node(data_dir: Path, port: int) -> dict[str, dict]:
     async with open_services(settings) as services:
         issuance = IssuanceService.from_services(services)
         await issuance.create_institution("bench", "Benchmark institute", scope={"sectors": ["construction"], "rqf_levels": [1, 2, 3]})
-        # Accredited from yesterday: creation stamps `now` with microseconds, and a credential issued in the same
-        # second (validFrom has whole seconds) would read as issued before the accreditation.
-        await issuance.update_accreditation("bench", accredited_from=services.clock.now() - timedelta(days=1))
         await issuance.create_template(TEMPLATE)
         return {suite: (await issuance.issue_one(TEMPLATE["id"], PERSON, suite=suite)).to_json() for suite in TARGET_P95_MS}
 

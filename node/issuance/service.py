@@ -69,6 +69,12 @@ class IssuedCredential:
         return json.loads(self.document)
 
 
+def _whole_seconds(moment: datetime) -> datetime:
+    """Accreditation bounds at the precision credentials carry: validFrom has whole seconds, so a start
+    stamped 12:00:00.25 made a credential issued in that same second read as issued before it."""
+    return moment.replace(microsecond=0)
+
+
 def node_base_url(settings) -> str:
     return (settings.base_url or f"http://{settings.host}:{settings.port}").rstrip("/")
 
@@ -112,7 +118,7 @@ class IssuanceService:
             repo = IssuanceRepository(uow.session)
             now = self.clock.now()
             repo.add(InstitutionRow(slug=slug, name=name.strip(), did=did, logo_url=logo_url, url=url,
-                                    scope=parsed_scope.to_json(), accredited_from=now, created_at=now,
+                                    scope=parsed_scope.to_json(), accredited_from=_whole_seconds(now), created_at=now,
                                     suspension=suspension))
             record(uow.session, "institution.create", slug, at=now)
             await uow.commit()
@@ -131,9 +137,9 @@ class IssuanceService:
             if scope is not None:
                 row.scope = AccreditationScope.from_json(scope).to_json()
             if accredited_from is not None:
-                row.accredited_from = accredited_from
+                row.accredited_from = _whole_seconds(accredited_from)
             if accredited_until is not None:
-                row.accredited_until = accredited_until
+                row.accredited_until = _whole_seconds(accredited_until)
             if row.accredited_from and row.accredited_until and row.accredited_until <= row.accredited_from:
                 raise InvalidInput("accreditation must end after it starts")
             record(uow.session, "institution.accreditation", slug, at=self.clock.now())

@@ -44,3 +44,24 @@ async def test_unknown_issuer_expired_and_schema_failures(issuance, services):
     services.clock.advance(days=366 * 5 + 2)  # the template's validity is P5Y
     result = await verify_credential(services, credential)
     assert verdicts(result)["validity"] == (False, "expired") and not result.verified
+
+
+async def test_a_credential_issued_in_the_second_of_accreditation_reads_accredited(services):
+    """validFrom has whole seconds; an accreditation stamped with microseconds (12:00:00.25) made a credential
+    issued in that same second (validFrom 12:00:00) read as issued before the accreditation."""
+    from node.issuance.service import IssuanceService
+    from tests.integration.issuance.conftest import INTECAP_TEMPLATE
+
+    services.clock.at = services.clock.at.replace(microsecond=250_000)
+    issuance = IssuanceService.from_services(services)
+    institution = await issuance.create_institution("intecap", "INTECAP", scope={"sectors": ["construction"], "rqf_levels": [2]})
+    assert institution.accredited_from.microsecond == 0  # stored at the precision credentials carry
+    await issuance.create_template(INTECAP_TEMPLATE)
+    credential = (await issuance.issue_one("intecap-albanileria-2", ROW)).to_json()
+    result = await verify_credential(services, credential)
+    assert result.verified and verdicts(result)["accreditation"] == (True, None)
+
+    # An explicit accreditation start given with microseconds is stored at second precision too.
+    await issuance.update_accreditation("intecap", accredited_from=services.clock.now())
+    result = await verify_credential(services, credential)
+    assert result.verified and verdicts(result)["accreditation"] == (True, None)

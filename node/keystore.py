@@ -9,7 +9,9 @@ Nothing here returns or logs a private key except `signing_key`, which hands a K
 from __future__ import annotations
 
 import re
-from typing import Any
+import time
+from collections import OrderedDict
+from typing import Any, Callable
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +22,13 @@ from node.db.orm import IDENTITY_KINDS, Identity, IdentityKey
 from node.db.uow import UnitOfWork
 from node.errors import ConfigurationError, Conflict, InvalidInput, NotFound
 from node.settings import Settings
+
+# Hosted DID documents are cached per process: verifying one of our credentials resolves its issuer's
+# DID twice (proof, issuer binding), two queries each. Keys are only ever added (rotation retires, never
+# deletes), so a cached document can only lack a key added since (by another process: `puente key rotate`);
+# DidResolver then re-reads it fresh before failing a proof (refresh on miss). The TTL bounds anything else.
+DID_DOCUMENT_TTL = 60.0
+DID_DOCUMENT_ENTRIES = 1024
 
 _SEGMENT = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 DEFAULT_PATHS = {"node": "", "ministry": "ministry"}
@@ -57,11 +66,14 @@ def key_file_name(path: str, seq: int, public_multibase: str) -> str:
 
 
 class KeyStore:
-    def __init__(self, settings: Settings, session_factory, *, clock: Clock | None = None) -> None:
+    def __init__(self, settings: Settings, session_factory, *, clock: Clock | None = None,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self._settings = settings
         self._session_factory = session_factory
         self._clock = clock or SystemClock()
         self._loaded: dict[str, Any] = {}  # key id -> KeyPair; key ids never change meaning, so no invalidation
+        self._monotonic = monotonic
+        self._documents: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()  # did -> (expiry, document)
 
     # -- DIDs -------------------------------------------------------------------------------
     def did_for_path(self, path: str) -> str:
@@ -117,6 +129,7 @@ class KeyStore:
             except IntegrityError:  # created concurrently by another request or process
                 raise Conflict(f"identity {did} already exists") from None
         self._loaded[key.id] = key
+        self._documents.pop(did, None)
         return did, key
 
     async def ensure_identity(self, kind: str, name: str, path: str | None = None, *,
@@ -188,6 +201,7 @@ class KeyStore:
             except IntegrityError:  # another rotation of the same DID won the race for this key number
                 raise Conflict(f"{did} is being rotated concurrently; try again") from None
         self._loaded[key.id] = key
+        self._documents.pop(did, None)
         return key
 
     async def keys(self, did: str) -> list[dict[str, Any]]:
@@ -198,23 +212,38 @@ class KeyStore:
 
     # -- DID documents ----------------------------------------------------------------------
     async def did_document(self, did: str) -> dict[str, Any]:
-        document = await self.resolve_local(did)
+        """The document served at did.json: always read from the database."""
+        document = await self.resolve_local(did, fresh=True)
         if document is None:
             raise NotFound(f"{did} is not hosted on this node")
         return document
 
-    async def resolve_local(self, did: str) -> dict[str, Any] | None:
-        """The DID document of a DID hosted here, or None (so DidResolver can look elsewhere)."""
+    async def resolve_local(self, did: str, *, fresh: bool = False) -> dict[str, Any] | None:
+        """The DID document of a DID hosted here, or None (so DidResolver can look elsewhere). Cached
+        (see DID_DOCUMENT_TTL); `fresh` reads the database and refreshes the cache. Callers get a copy."""
+        import copy
+
         from node.crypto.did import DID_CONTEXTS
 
+        cached = None if fresh else self._documents.get(did)
+        if cached is not None and cached[0] > self._monotonic():
+            return copy.deepcopy(cached[1])
         async with UnitOfWork(self._session_factory) as uow:
-            if await uow.session.get(Identity, did) is None:
-                return None
-            methods = [{"id": r.key_id, "type": "Multikey", "controller": did, "publicKeyMultibase": r.public_multibase}
-                       for r in await self._key_rows(uow, did)]
+            rows = (await uow.session.execute(select(IdentityKey.key_id, IdentityKey.public_multibase)
+                                              .where(IdentityKey.did == did).order_by(IdentityKey.seq))).all()
+            if not rows and await uow.session.get(Identity, did) is None:
+                self._documents.pop(did, None)
+                return None  # not cached: an identity created later (by another process) is found at once
+        methods = [{"id": key_id, "type": "Multikey", "controller": did, "publicKeyMultibase": public_multibase}
+                   for key_id, public_multibase in rows]
         ids = [m["id"] for m in methods]
-        return {"@context": list(DID_CONTEXTS), "id": did, "verificationMethod": methods,
-                "assertionMethod": ids, "authentication": list(ids)}
+        document = {"@context": list(DID_CONTEXTS), "id": did, "verificationMethod": methods,
+                    "assertionMethod": ids, "authentication": list(ids)}
+        self._documents[did] = (self._monotonic() + DID_DOCUMENT_TTL, copy.deepcopy(document))
+        self._documents.move_to_end(did)
+        while len(self._documents) > DID_DOCUMENT_ENTRIES:
+            self._documents.popitem(last=False)
+        return document
 
     # -- helpers ----------------------------------------------------------------------------
     def _jurisdiction(self, given: str | None) -> str:

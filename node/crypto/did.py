@@ -110,17 +110,20 @@ class DidResolver:
     """
 
     def __init__(self, local: LocalLookup | None = None, documents: Mapping[str, dict] | None = None,
-                 remote: RemoteFetch | None = None) -> None:
+                 remote: RemoteFetch | None = None, *, local_refresh: LocalLookup | None = None) -> None:
         self._local = local
         self._documents = dict(documents or {})
         self._remote = remote
+        # `local` may answer from a cache (the node's KeyStore); `local_refresh` reads the store itself,
+        # asked only when a key is missing from the cached document (a key rotated in by another process).
+        self._local_refresh = local_refresh
 
     def with_documents(self, documents: Mapping[str, dict]) -> "DidResolver":
-        return DidResolver(self._local, {**self._documents, **documents}, self._remote)
+        return DidResolver(self._local, {**self._documents, **documents}, self._remote, local_refresh=self._local_refresh)
 
     def with_remote(self, remote: RemoteFetch | None) -> "DidResolver":
         """The same resolver fetching unknown did:web documents with `remote` (one verification's budget)."""
-        return DidResolver(self._local, self._documents, remote)
+        return DidResolver(self._local, self._documents, remote, local_refresh=self._local_refresh)
 
     async def resolve(self, did: str) -> dict[str, Any]:
         if not isinstance(did, str) or not did.startswith("did:"):
@@ -146,9 +149,21 @@ class DidResolver:
         out: dict[str, PublicKey | KeyResolutionError] = {}
         for vm_id in vm_ids:
             try:
-                out[vm_id] = find_verification_method(await self.resolve(did_of(vm_id)), vm_id, purpose)
+                out[vm_id] = await self._key(vm_id, purpose)
             except KeyResolutionError as exc:
                 out[vm_id] = exc
             except Exception as exc:  # a broken document or fetcher fails this key, closed
                 out[vm_id] = KeyResolutionError(f"{type(exc).__name__}: {exc}", "unresolvable_key")
         return out
+
+    async def _key(self, vm_id: str, purpose: str) -> PublicKey:
+        did = did_of(vm_id)
+        try:
+            return find_verification_method(await self.resolve(did), vm_id, purpose)
+        except KeyResolutionError as exc:
+            if exc.reason != "unknown_verification_method" or self._local_refresh is None or not did.startswith("did:web:"):
+                raise
+            fresh = await self._local_refresh(did)
+            if fresh is None:
+                raise
+            return find_verification_method(fresh, vm_id, purpose)

@@ -112,3 +112,71 @@ async def test_other_jurisdictions_ministry(services):
     assert (await services.keystore.identity(did))["jurisdiction"] == "CO"
     with pytest.raises(InvalidInput):
         await services.keystore.create_identity("ministry", "X", "ministries/xx", jurisdiction="Colombia")
+
+
+async def _statements(services, action):
+    from sqlalchemy import event
+
+    seen = []
+
+    def count(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    event.listen(services.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        result = await action()
+    finally:
+        event.remove(services.engine.sync_engine, "before_cursor_execute", count)
+    return result, seen
+
+
+async def test_hosted_did_documents_are_cached_and_callers_get_copies(services):
+    """Verifying one of our credentials resolves its issuer's DID twice; the document is read once."""
+    did = services.keystore.ministry_did
+    first = await services.keystore.resolve_local(did)
+    first["verificationMethod"].clear()  # a caller's edit does not reach the cache
+    again, queries = await _statements(services, lambda: services.resolver.resolve(did))
+    assert queries == [] and [vm["id"] for vm in again["verificationMethod"]] == [did + "#key-1"]
+    # did.json is always read from the database
+    _served, queries = await _statements(services, lambda: services.keystore.did_document(did))
+    assert queries
+
+
+async def test_a_key_rotated_by_another_process_verifies_at_once(services, settings, clock):
+    """The cache may lack a key another process (`puente key rotate`) added; a proof by that key makes
+    the resolver re-read the document instead of failing it."""
+    from node.keystore import KeyStore
+
+    did = services.keystore.ministry_did
+    await services.resolver.resolve(did)  # cached with key-1 only
+    other_process = KeyStore(settings, services.session_factory, clock=clock)
+    new = await other_process.rotate(did)
+    keys = await services.resolver.public_keys([new.id], "assertionMethod")
+    assert keys[new.id].verify(new.sign(b"x"), b"x")
+    assert [vm["id"] for vm in (await services.resolver.resolve(did))["verificationMethod"]] == [did + "#key-1", new.id]
+    # a verification method the DID never had still fails (after a fresh read)
+    missing = await services.resolver.public_keys([did + "#key-9"], "assertionMethod")
+    assert missing[did + "#key-9"].reason == "unknown_verification_method"
+
+
+async def test_an_identity_created_by_another_process_is_found_at_once(services, settings, clock):
+    from node.keystore import KeyStore
+
+    did = services.keystore.did_for_path("institutions/later")
+    assert await services.keystore.resolve_local(did) is None  # absence is not cached
+    await KeyStore(settings, services.session_factory, clock=clock).create_identity("institution", "Later", "institutions/later")
+    assert (await services.keystore.resolve_local(did))["id"] == did
+
+
+async def test_cached_did_documents_expire(services):
+    from node import keystore as module
+
+    now = [0.0]
+    store = module.KeyStore(services.settings, services.session_factory, clock=services.clock, monotonic=lambda: now[0])
+    did = store.ministry_did
+    await store.resolve_local(did)
+    _doc, queries = await _statements(services, lambda: store.resolve_local(did))
+    assert queries == []
+    now[0] += module.DID_DOCUMENT_TTL + 1
+    _doc, queries = await _statements(services, lambda: store.resolve_local(did))
+    assert queries

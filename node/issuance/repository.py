@@ -38,6 +38,16 @@ class IssuanceRepository:
         row = (await self.session.execute(select(InstitutionRow).where(InstitutionRow.did == did))).scalar_one_or_none()
         return institution_from_row(row) if row else None
 
+    async def institution_and_template_data(self, did: str, template_id: str | None) -> tuple[Institution | None, dict | None]:
+        """The institution of `did` and the data of template `template_id` (None if either is missing), in
+        one statement: verification asks both for every credential."""
+        if template_id is None:
+            return await self.institution_by_did(did), None
+        query = (select(InstitutionRow, TemplateRow.data).outerjoin(TemplateRow, TemplateRow.id == template_id)
+                 .where(InstitutionRow.did == did))
+        found = (await self.session.execute(query)).first()
+        return (institution_from_row(found[0]), found[1]) if found else (None, None)
+
     async def institutions(self) -> list[Institution]:
         rows = (await self.session.execute(select(InstitutionRow).order_by(InstitutionRow.slug))).scalars()
         return [institution_from_row(r) for r in rows]

@@ -43,6 +43,14 @@ STATUS_MESSAGES = {0x0: VALID, REVOKED_BIT: REVOKED, SUSPENDED_BIT: SUSPENDED, R
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 
 
+# Inflated encodedLists that passed every bound, by (encodedList, bound): decoding is pure, and a
+# node verifying its own credentials inflates the same few lists on every request. Only successes,
+# only modest encodings (an encodedList of the minimum 131,072 bits is a few hundred bytes to ~30 KB).
+_INFLATED: dict[tuple[str, int], bytes] = {}
+_INFLATED_ENTRIES = 64
+_INFLATED_MAX_ENCODED = 64 * 1024
+
+
 class Bitstring:
     """Bit 0 is the most significant bit of byte 0, as the Bitstring Status List spec orders them."""
 
@@ -111,6 +119,9 @@ class Bitstring:
         GZIP can inflate to gigabytes), as is anything after the one GZIP member."""
         if not isinstance(encoded, str) or not encoded.startswith("u"):
             raise InvalidInput("encodedList must be a multibase base64url string starting with 'u'")
+        known = _INFLATED.get((encoded, max_bits))
+        if known is not None:  # every verification of a popular list reads the same encodedList
+            return cls(len(known) * 8, known)
         body = encoded[1:]
         limit = max_bits // 8
         try:
@@ -125,6 +136,10 @@ class Bitstring:
             raise InvalidInput(f"encodedList is not GZIP-compressed base64url: {exc}") from None
         if not raw:
             raise InvalidInput("encodedList is empty")
+        if len(encoded) <= _INFLATED_MAX_ENCODED:
+            if len(_INFLATED) >= _INFLATED_ENTRIES:
+                _INFLATED.pop(next(iter(_INFLATED)))
+            _INFLATED[(encoded, max_bits)] = raw
         return cls(len(raw) * 8, raw)
 
 

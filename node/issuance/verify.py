@@ -53,16 +53,13 @@ class AccreditationCheck:
 
         issuer = issuer_id(credential)
         issued_on = parse_datetime(credential.get("validFrom") or credential.get("issuanceDate"))
+        subject = credential.get("credentialSubject")
+        achievement = subject.get("achievement") if isinstance(subject, dict) else None
+        achievement_id = achievement.get("id", "") if isinstance(achievement, dict) else ""
+        prefix = f"{self._issuance.base_url}/achievements/"
+        template_id = achievement_id[len(prefix):] if isinstance(achievement_id, str) and achievement_id.startswith(prefix) else None
         async with self._issuance.uow() as uow:
-            repo = IssuanceRepository(uow.session)
-            institution = await repo.institution_by_did(issuer)
-            template = None
-            if institution is not None:
-                achievement_id = ((credential.get("credentialSubject") or {}).get("achievement") or {}).get("id", "")
-                prefix = f"{self._issuance.base_url}/achievements/"
-                if isinstance(achievement_id, str) and achievement_id.startswith(prefix):
-                    row = await repo.template_row(achievement_id[len(prefix):])
-                    template = row and row.data
+            institution, template = await IssuanceRepository(uow.session).institution_and_template_data(issuer, template_id)
         if institution is None:
             if self._trust_lookup is not None:
                 return list(await self._trust_lookup(issuer, credential, issued_on))

@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from node.crypto.keys import KeyPair
 from node.issuance.verify import verify_credential
+from tests.integration.issuance.conftest import INTECAP_TEMPLATE
 
 ROW = {"given_name": "Ana", "family_name": "López", "identifier": "ana@example.org"}
 
@@ -50,7 +51,6 @@ async def test_a_credential_issued_in_the_second_of_accreditation_reads_accredit
     """validFrom has whole seconds; an accreditation stamped with microseconds (12:00:00.25) made a credential
     issued in that same second (validFrom 12:00:00) read as issued before the accreditation."""
     from node.issuance.service import IssuanceService
-    from tests.integration.issuance.conftest import INTECAP_TEMPLATE
 
     services.clock.at = services.clock.at.replace(microsecond=250_000)
     issuance = IssuanceService.from_services(services)
@@ -65,3 +65,23 @@ async def test_a_credential_issued_in_the_second_of_accreditation_reads_accredit
     await issuance.update_accreditation("intecap", accredited_from=services.clock.now())
     result = await verify_credential(services, credential)
     assert result.verified and verdicts(result)["accreditation"] == (True, None)
+
+
+async def test_an_achievement_that_is_not_one_of_the_issuers_templates_is_refused(issuance, services):
+    """The accreditation stage reads the institution and the template in one statement; a credential whose
+    achievement is another institution's template, or no template at all, stays unknown_achievement."""
+    from node.crypto.data_integrity import add_proof
+
+    await issuance.create_institution("otra", "Otra", scope={"sectors": ["construction"], "rqf_levels": [2]})
+    await issuance.create_template(dict(INTECAP_TEMPLATE, id="otra-albanileria-2", institution="otra"))
+    credential = (await issuance.issue_one("intecap-albanileria-2", ROW)).to_json()
+    key = await services.keystore.signing_key(credential["issuer"]["id"])
+    own_id = credential["credentialSubject"]["achievement"]["id"]
+    for achievement_id in (own_id.replace("intecap-albanileria-2", "otra-albanileria-2"),
+                           own_id.replace("intecap-albanileria-2", "no-such-template")):
+        unsigned = {k: v for k, v in credential.items() if k != "proof"}
+        subject = dict(unsigned["credentialSubject"])
+        subject["achievement"] = dict(subject["achievement"], id=achievement_id)
+        unsigned["credentialSubject"] = subject
+        result = await verify_credential(services, add_proof(unsigned, key, suite="eddsa-jcs-2022"))
+        assert verdicts(result)["accreditation"] == (False, "unknown_achievement") and not result.verified

@@ -56,3 +56,19 @@ def test_trailing_members_and_truncation_are_refused():
     for body in (good + good, good[:-4]):
         with pytest.raises(InvalidInput):
             Bitstring.decode("u" + base64.urlsafe_b64encode(body).rstrip(b"=").decode())
+
+
+def test_a_remembered_inflation_keeps_its_bound_and_hands_out_copies():
+    """Decoding is memoised per (encodedList, bound): a list inflated under a large bound is still refused
+    under a smaller one, and a caller editing its Bitstring does not change what the next one reads."""
+    bits = Bitstring(2 * LIST_SIZE)
+    bits.set(5, True)
+    text = bits.encode()
+    first = Bitstring.decode(text, max_bits=2 * LIST_SIZE)
+    first.set(5, False)
+    again = Bitstring.decode(text, max_bits=2 * LIST_SIZE)
+    assert again.get(5) and again.size == 2 * LIST_SIZE
+    with pytest.raises(StatusEntryError):
+        Bitstring.decode(text, max_bits=LIST_SIZE)
+    with pytest.raises(StatusEntryError):  # refusals are not remembered as anything else
+        Bitstring.decode(text, max_bits=LIST_SIZE)

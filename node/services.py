@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import AsyncIterator
 
 from node.clock import Clock, SystemClock
-from node.db.engine import make_engine, make_session_factory
+from node.db.engine import engine_for, make_session_factory
 from node.db.uow import UnitOfWork
 from node.settings import Settings
 
@@ -44,7 +44,7 @@ async def open_services(settings: Settings, clock: Clock | None = None, *, migra
 
     if migrate:
         await upgrade(settings.db_url)
-    engine = make_engine(settings.db_url)
+    engine = engine_for(settings)  # pool sizes from settings (PUENTE_DB_POOL_SIZE, ...)
     session_factory = make_session_factory(engine)
     clock = clock or SystemClock()
     signer = DocumentSigner(workers=settings.workers)

@@ -33,6 +33,12 @@ class Settings:
     # Hosts (host or host:port) and networks (CIDR) the outbound client may reach although they are
     # private/loopback/link-local (peers on a private network; 127.0.0.1 in tests and demos). Default: none.
     fetch_allow: tuple[str, ...] = ()
+    # PostgreSQL connection pool of each process (SQLite keeps SQLAlchemy's own pool: one file, one writer).
+    # Size them so that processes x (pool + overflow) stays below the server's max_connections minus a
+    # reserve (docs/operator.md, "One node, many processes and hosts").
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+    db_pool_timeout: float = 30.0  # seconds a request waits for a free connection before failing
 
     @property
     def db_url(self) -> str:
@@ -85,9 +91,15 @@ _ENV = {
     "PUENTE_LOG_FORMAT": "log_format",
     "PUENTE_WORKERS": "workers",
     "PUENTE_FETCH_ALLOW": "fetch_allow",
+    "PUENTE_DB_POOL_SIZE": "db_pool_size",
+    "PUENTE_DB_MAX_OVERFLOW": "db_max_overflow",
+    "PUENTE_DB_POOL_TIMEOUT": "db_pool_timeout",
 }
 _FILE_KEYS = {"database_url", "jurisdiction", "name", "base_url", "host", "port", "log_level", "log_format", "workers",
-              "fetch_allow"}
+              "fetch_allow", "db_pool_size", "db_max_overflow", "db_pool_timeout"}
+
+
+_POOL_KEYS = {"db_pool_size", "db_max_overflow", "db_pool_timeout"}
 
 
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -111,11 +123,42 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
                 values[int_field] = int(values[int_field])
             except (TypeError, ValueError):
                 raise ConfigurationError(f"{int_field} must be a whole number, not {values[int_field]!r}") from None
+    for name, low in (("db_pool_size", 1), ("db_max_overflow", 0)):
+        if name in values:
+            values[name] = _bounded_int(name, values[name], low)
+    if "db_pool_timeout" in values:
+        values["db_pool_timeout"] = _pool_timeout(values["db_pool_timeout"])
     if "fetch_allow" in values:
         values["fetch_allow"] = _fetch_allow(values["fetch_allow"])
     if values.get("jurisdiction"):
         values["jurisdiction"] = str(values["jurisdiction"]).upper()
     return Settings(**values)
+
+
+def _bounded_int(name: str, value: Any, low: int) -> int:
+    """A whole number >= low; bool is refused (True would read as a pool of 1)."""
+    if isinstance(value, bool):
+        raise ConfigurationError(f"{name} must be a whole number, not {value!r}")
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        raise ConfigurationError(f"{name} must be a whole number, not {value!r}") from None
+    if number < low:
+        raise ConfigurationError(f"{name} must be at least {low}, not {number}")
+    return number
+
+
+def _pool_timeout(value: Any) -> float:
+    """Seconds (> 0, finite): a request that cannot get a connection in time fails instead of queueing forever."""
+    import math
+
+    try:
+        seconds = float(str(value).strip()) if not isinstance(value, bool) else math.nan
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise ConfigurationError(f"db_pool_timeout must be a number of seconds greater than 0, not {value!r}")
+    return seconds
 
 
 def _fetch_allow(value: Any) -> tuple[str, ...]:
@@ -133,7 +176,8 @@ def _fetch_allow(value: Any) -> tuple[str, ...]:
 def write_config(settings: Settings) -> None:
     """Persist the non-secret settings chosen at `puente init`."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    config = {k: getattr(settings, k) for k in sorted(_FILE_KEYS) if getattr(settings, k) not in (None, ())}
+    config = {k: getattr(settings, k) for k in sorted(_FILE_KEYS) if getattr(settings, k) not in (None, ())
+              and not (k in _POOL_KEYS and getattr(settings, k) == getattr(Settings, k))}  # defaults stay defaults
     # 0600: a database URL given with --database-url may carry a password.
     fd = os.open(settings.config_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:

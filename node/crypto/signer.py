@@ -55,6 +55,17 @@ class DocumentSigner:
         except WorkTimedOut:
             raise TooComplex(f"the document took longer than {timeout:g} s to process; the work was stopped") from None
 
+    async def probe(self, timeout: float) -> None:
+        """Readiness: a worker answers a trivial task within `timeout` seconds (starting the pool when it has not
+        started yet). Raises when the pool is closed, a worker cannot start, or none answers in time. When every
+        worker is busy signing they are alive by definition: the probe does not queue behind real work."""
+        pool = self._executor()
+        if pool.closed:
+            raise WorkerCrashed("the worker pool is closed")
+        if pool.saturated():
+            return
+        await pool.run(_probe, timeout=timeout)
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.close()
@@ -94,6 +105,10 @@ class DocumentSigner:
             result = VerificationResult(document=document if isinstance(document, dict) else None)
             result.fail("proof", "too_complex", exc.detail)
             return result
+
+
+def _probe() -> bool:
+    return True
 
 
 def _proof_list(document: Any) -> list[dict[str, Any]]:

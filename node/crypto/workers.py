@@ -100,6 +100,14 @@ class WorkerPool:
     def pids(self) -> list[int]:
         return [w.process.pid for w in [*self._idle, *self._busy] if w.process.pid is not None]
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def saturated(self) -> bool:
+        """Every worker is running a task (they are alive and working; a new task waits for one)."""
+        return len(self._busy) >= self.size
+
     async def run(self, fn: Callable, *args: Any, timeout: float) -> Any:
         """Run fn(*args) in a worker; past `timeout` seconds the worker is killed and WorkTimedOut raised."""
         if self._closed:

@@ -11,7 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 _PRIVATE = {"hide_parameters": True}
 
 
-def make_engine(url: str) -> AsyncEngine:
+def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10, pool_timeout: float = 30.0) -> AsyncEngine:
+    """An engine for `url`. The pool numbers apply to PostgreSQL (PUENTE_DB_POOL_SIZE, PUENTE_DB_MAX_OVERFLOW,
+    PUENTE_DB_POOL_TIMEOUT through `engine_for`): each process holds up to pool_size + max_overflow
+    connections, and a request waits pool_timeout seconds for one before failing. SQLite keeps SQLAlchemy's
+    own pool for a file (one connection per thread; writers are serialised by the file lock anyway)."""
     if url.startswith("sqlite"):
         private_sqlite_file(url)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **_PRIVATE)
@@ -25,7 +29,14 @@ def make_engine(url: str) -> AsyncEngine:
             cur.close()
 
         return engine
-    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, **_PRIVATE)
+    return create_async_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow,
+                               pool_timeout=pool_timeout, **_PRIVATE)
+
+
+def engine_for(settings) -> AsyncEngine:
+    """The node's engine, sized by its settings (node.settings.Settings)."""
+    return make_engine(settings.db_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow,
+                       pool_timeout=settings.db_pool_timeout)
 
 
 def private_sqlite_file(url: str) -> None:

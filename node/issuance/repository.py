@@ -132,6 +132,15 @@ class IssuanceRepository:
             .values(state=target).execution_options(synchronize_session=False))
         return result.rowcount == 1
 
+    async def status_list_document(self, list_id: str) -> tuple[str, str]:
+        """(signed list text, digest) without the row's bits: every verification of a credential of this
+        node reads it, and the bits (16 KB and more) are only for changing the list."""
+        found = (await self.session.execute(select(StatusListRow.document, StatusListRow.digest)
+                                            .where(StatusListRow.id == list_id))).first()
+        if found is None:
+            raise NotFound(f"no status list {list_id!r}")
+        return found[0], found[1]
+
     async def status_list(self, list_id: str, *, for_update: bool = False) -> StatusListRow:
         query = select(StatusListRow).where(StatusListRow.id == list_id).execution_options(populate_existing=True)
         if for_update:

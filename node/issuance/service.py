@@ -323,8 +323,7 @@ class IssuanceService:
     async def status_list_document(self, list_id: str) -> tuple[str, str]:
         """The signed list credential (exact bytes) and its digest, for serving with an ETag."""
         async with self.uow() as uow:
-            row = await IssuanceRepository(uow.session).status_list(list_id)
-            return row.document, row.digest
+            return await IssuanceRepository(uow.session).status_list_document(list_id)
 
     # ------------------------------------------------------------------ status changes
 

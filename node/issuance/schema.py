@@ -90,12 +90,21 @@ def ob3_schema_errors(document: Any) -> list[dict[str, str]]:
     return errors
 
 
+def ob3_valid_fast(document: Any) -> bool:
+    """The compiled validator's verdict, with the credentialStatus-array allowance of `ob3_schema_errors`.
+    True is final (exact for these schemas, see above); False is explained by `ob3_schema_errors`."""
+    status = document.get("credentialStatus") if isinstance(document, dict) else None
+    if not isinstance(status, list) or not status:
+        return is_valid_fast(document)
+    return all(is_valid_fast({**document, "credentialStatus": entry}) for entry in status)
+
+
 def ob3_first_error(document: Any) -> dict[str, str] | None:
     """`first_error` with the credentialStatus-array allowance of `ob3_schema_errors`."""
     status = document.get("credentialStatus") if isinstance(document, dict) else None
     if not isinstance(status, list) or not status:
         return first_error(document)
-    if all(is_valid_fast({**document, "credentialStatus": entry}) for entry in status):
+    if ob3_valid_fast(document):
         return None
     errors = ob3_schema_errors(document)
     return errors[0] if errors else {"path": "/", "error": "rejected by the compiled schema"}

@@ -77,3 +77,18 @@ def test_the_bundled_schema_is_byte_identical_to_1edtechs(conformance_dir):
     bundled = resources.files("node.issuance").joinpath("schemas", "ob_v3p0_achievementcredential.json").read_bytes()
     assert bundled == (conformance_dir / "openbadges" / "schemas" / "achievementcredential.json").read_bytes()
     assert load_schema()["properties"]["credentialStatus"] == {"$ref": "#/$defs/CredentialStatus"}
+
+
+def test_the_fast_verdict_keeps_the_status_array_allowance(credential):
+    """POST /verify asks the compiled validator first: a revocation + suspension array is valid when each entry
+    is; a broken entry is invalid for both validators, and jsonschema names it."""
+    from node.issuance.schema import ob3_schema_errors, ob3_valid_fast
+
+    entry = credential["credentialStatus"]
+    both = dict(credential, credentialStatus=[entry, dict(entry, statusPurpose="suspension")])
+    assert ob3_valid_fast(both) and ob3_schema_errors(both) == []
+    broken = dict(credential, credentialStatus=[entry, {k: v for k, v in entry.items() if k != "type"}])
+    assert not ob3_valid_fast(broken)
+    assert [e["path"] for e in ob3_schema_errors(broken)] == ["/credentialStatus/1"]
+    for document in (credential, *mutations(credential)):  # the two verdicts agree on every mutation
+        assert ob3_valid_fast(document) == (ob3_schema_errors(document) == [])

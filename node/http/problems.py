@@ -14,6 +14,7 @@ import logging
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from node.errors import PROBLEM_BASE, PuenteError
 from node.http.keys import REQUEST_ID
@@ -47,6 +48,15 @@ async def problem_middleware(request: web.Request, handler) -> web.StreamRespons
         return problem_response(problem, {k: exc.headers[k] for k in _KEPT_HEADERS if k in exc.headers})
     except (asyncio.CancelledError, ConnectionResetError):
         raise  # the client went away; nothing to answer
+    except PoolTimeout:
+        # Every connection of this process's pool stayed busy for PUENTE_DB_POOL_TIMEOUT seconds: the process
+        # is overloaded (or its pool too small for its load), which is a 503 to retry, not an internal error.
+        log_event(_log, "database_pool_exhausted", level=logging.WARNING, method=request.method, path=request.path,
+                  request_id=request.get(REQUEST_ID, ""))
+        return problem_response({
+            "type": PROBLEM_BASE + "database-busy", "title": "Database busy", "status": 503,
+            "detail": "every database connection of this process stayed busy; try again shortly",
+            "instance": request.path}, {"Retry-After": "1"})
     except Exception:
         request_id = request.get(REQUEST_ID, "")
         log_event(_log, "unhandled_error", level=logging.ERROR, exc_info=True,

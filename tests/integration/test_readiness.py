@@ -11,12 +11,14 @@ from __future__ import annotations
 import dataclasses
 import logging
 
+import pytest
 from sqlalchemy import text
 
 from node.app import create_app
 from node.crypto.signer import DocumentSigner
-from node.db.engine import make_engine
+from node.db.engine import make_engine, make_session_factory
 from node.errors import ConfigurationError
+from node.settings import normalise_database_url
 
 UNREACHABLE = "postgresql+asyncpg://nobody@127.0.0.1:1/none"
 
@@ -118,3 +120,22 @@ async def test_readiness_starts_and_uses_a_real_worker(services):
         assert checks["signing"] == "ok" and len(signer.worker_pids()) == 1  # a worker process answered
     finally:
         signer.close()
+
+
+@pytest.mark.parametrize("db_backend", ["postgres"], indirect=True)  # SQLite keeps its own pool
+async def test_an_exhausted_pool_is_a_503_to_retry_not_a_500(aiohttp_client, settings, services, caplog):
+    small = make_engine(normalise_database_url(settings.database_url), pool_size=1, max_overflow=0, pool_timeout=0.2)
+    client = await aiohttp_client(create_app(settings, services=dataclasses.replace(
+        services, engine=small, session_factory=make_session_factory(small))))
+    caplog.set_level(logging.INFO, logger="node")
+    try:
+        async with small.connect() as held:  # the pool's only connection, held as a long request would
+            await held.execute(text("SELECT 1"))
+            response = await client.get("/institutions")
+            assert response.status == 503 and response.headers["Retry-After"] == "1"
+            problem = await response.json()
+            assert problem["type"].endswith("/database-busy")
+            assert [r.levelno for r in caplog.records if r.getMessage() == "database_pool_exhausted"] == [logging.WARNING]
+        assert (await client.get("/institutions")).status == 200  # released: served again
+    finally:
+        await small.dispose()

@@ -56,6 +56,24 @@ def create_app(settings: Settings, *, clock: Clock | None = None, services: Node
     return app
 
 
+async def gunicorn_app() -> web.AppRunner:
+    """The node for gunicorn's aiohttp worker, one per worker process (docs/operator.md, section 8):
+
+        gunicorn node.app:gunicorn_app --worker-class aiohttp.GunicornWebWorker --workers 2 --bind 127.0.0.1:8080
+
+    Settings come from the environment and node.json as for `puente serve` (PUENTE_DATA_DIR, ...), and the
+    node must be initialised. A runner, not an app, so the worker keeps `puente serve`'s choices: a client that
+    disconnects cancels its handler (and its canonicalization worker), and no aiohttp access log (the node
+    logs each request itself, without paths or queries)."""
+    from node.logging import configure_logging
+    from node.node_setup import require_initialised
+    from node.settings import load_settings
+
+    settings = require_initialised(load_settings())
+    configure_logging(settings)
+    return web.AppRunner(create_app(settings), access_log=None, handler_cancellation=True)
+
+
 def route_modules() -> list[ModuleType]:
     return [module for module in map(import_optional, ROUTE_MODULES) if module is not None]
 

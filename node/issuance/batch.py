@@ -1,7 +1,9 @@
 """Batch issuance: a job that streams rows, issues in chunks, and can be resumed after a crash.
 
-Each chunk is one transaction (credentials + status allocations + job progress), so a crash loses at
-most the chunk in flight, and nothing half-written. Every row has an idempotency key
+Each chunk is stored in one transaction (credentials + job progress), so a crash loses at most the
+chunk in flight, and nothing half-written; its status entries are reserved as one block in a short
+transaction before it is signed (outside any transaction). A crash between the two leaves unused slots,
+which read 0 (valid) and are held by nobody. Every row has an idempotency key
 (template, identifier, row content): running the same file again skips what was already issued, so a
 resumed job ends with exactly one credential per good row. Bad rows are reported by line and do not
 stop the good ones.
@@ -227,11 +229,12 @@ class BatchIssuer:
 
     async def _store_chunk(self, template_id: str, batch_id: str, chunk: list[Row], requests, failed, suite: str,
                            seen: set[str], earlier: list[IssuedCredential], summary: BatchSummary) -> list[IssuedCredential]:
-        """One transaction: skip what exists, issue the rest, record the job's progress."""
+        """Skip what exists (a read), reserve the chunk's status entries as one block and sign outside any
+        transaction, then one transaction stores the credentials and the job's progress."""
+        fresh, plan = [], None
         async with self.service.uow() as uow:
             repo = IssuanceRepository(uow.session)
             existing = await repo.credentials_by_keys(r.idempotency_key() for _, r in requests)
-            fresh = []
             for line, request in requests:
                 key = request.idempotency_key()
                 if key in seen:
@@ -243,7 +246,12 @@ class BatchIssuer:
                     earlier.append(IssuedCredential(row.id, row.uri, row.document, line, new=False))
                 else:
                     fresh.append((line, request))
-            issued, errors = await self.service.issue_requests(repo, template_id, fresh, suite=suite, batch_id=batch_id) if fresh else ([], [])
+            if fresh:
+                plan = await self.service.plan(repo, template_id, suite)
+        signed = await self.service.sign_requests(plan, fresh) if plan is not None else []
+        async with self.service.uow() as uow:
+            repo = IssuanceRepository(uow.session)
+            issued, errors = await self.service.store(repo, plan, signed, batch_id=batch_id) if signed else ([], [])
             failed.extend(errors)
             job = await repo.batch(batch_id)
             job.processed += len(chunk)

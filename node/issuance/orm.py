@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from node.db.base import Base, UTCDateTime
@@ -37,11 +37,17 @@ class TemplateRow(Base):
 
 class StatusListRow(Base):
     """One Bitstring Status List of one institution for one purpose; `size` counts entries and `next_slot`
-    allocations. New lists have purpose "revocation" or "suspension" (1 bit per entry, what every verifier
+    allocations (slots reserved; a list is open while next_slot < size). New lists have purpose "revocation" or "suspension" (1 bit per entry, what every verifier
     reads); lists of purpose "message" (2 bits: revoked, suspended) serve credentials issued under 0005."""
 
     __tablename__ = "issuance_status_lists"
-    __table_args__ = (Index("ix_issuance_status_lists_institution_purpose", "institution", "purpose"),)
+    __table_args__ = (
+        Index("ix_issuance_status_lists_institution_purpose", "institution", "purpose"),
+        # At most one open list (free slots left) per institution and purpose (migration 0008): the
+        # database refuses a second one, so concurrent requests never each open a list of their own.
+        Index("uq_issuance_status_lists_open", "institution", "purpose", unique=True,
+              sqlite_where=text("next_slot < size"), postgresql_where=text("next_slot < size")),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     institution: Mapped[str] = mapped_column(ForeignKey("issuance_institutions.slug"))

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
 from sqlalchemy import select, update
 
 from node.errors import NotFound
 from node.issuance.model import AccreditationScope, AchievementTemplate, Institution
 from node.issuance.orm import BatchRow, CredentialRow, InstitutionRow, StatusEventRow, StatusListRow, TemplateRow
+
+
+class OpenList(NamedTuple):
+    id: str
+    next_slot: int
+    size: int
+    permutation_key: str
 
 
 def institution_from_row(row: InstitutionRow) -> Institution:
@@ -96,26 +103,47 @@ class IssuanceRepository:
 
     # status lists
 
-    async def open_status_list(self, institution: str, purpose: str) -> StatusListRow | None:
-        """The list new credentials of this institution go into (locked for allocation)."""
-        query = (
-            select(StatusListRow)
-            .where(StatusListRow.institution == institution, StatusListRow.purpose == purpose,
-                   StatusListRow.next_slot < StatusListRow.size)
-            .order_by(StatusListRow.updated_at, StatusListRow.id)
-            .limit(1)
-            .with_for_update()
-            .execution_options(populate_existing=True)  # a retry must see the counter as it is now
-        )
-        return (await self.session.execute(query)).scalar_one_or_none()
+    async def open_status_list(self, institution: str, purpose: str) -> OpenList | None:
+        """The list new credentials of this institution and purpose go into: the one with free slots (the
+        partial unique index of 0008 allows at most one). Read without a lock: slots are taken with
+        `reserve_slots`/`claim_slots`, atomic statements on the counter."""
+        query = (select(StatusListRow.id, StatusListRow.next_slot, StatusListRow.size, StatusListRow.permutation_key)
+                 .where(StatusListRow.institution == institution, StatusListRow.purpose == purpose,
+                        StatusListRow.next_slot < StatusListRow.size))
+        found = (await self.session.execute(query)).first()
+        return OpenList(*found) if found else None
+
+    async def reserve_slots(self, list_id: str, count: int) -> int | None:
+        """Add `count` to the list's counter in one statement when that many slots are free: the first
+        slot of the block, or None. Concurrent reservations queue on the row for this one statement (and
+        the commit right after it), never while anything is signed."""
+        result = await self.session.execute(
+            update(StatusListRow)
+            .where(StatusListRow.id == list_id, StatusListRow.next_slot + count <= StatusListRow.size)
+            .values(next_slot=StatusListRow.next_slot + count)
+            .returning(StatusListRow.next_slot).execution_options(synchronize_session=False))
+        after = result.scalar_one_or_none()
+        return None if after is None else after - count
 
     async def claim_slots(self, list_id: str, seen: int, count: int) -> bool:
-        """Compare-and-set on the list's counter: True when [seen, seen+count) is now ours.
-        Correct on SQLite too, where SELECT ... FOR UPDATE is a no-op."""
+        """Compare-and-set on the list's counter: True when [seen, seen+count) is now ours (the last
+        slots of a list, when fewer are free than a block asks for)."""
         result = await self.session.execute(
             update(StatusListRow).where(StatusListRow.id == list_id, StatusListRow.next_slot == seen)
             .values(next_slot=seen + count).execution_options(synchronize_session=False))
         return result.rowcount == 1
+
+    async def open_list_once(self, values: dict) -> bool:
+        """Insert a new open list unless the institution already has an open list of that purpose
+        (INSERT ... ON CONFLICT DO NOTHING on the partial unique index): True when this one was opened.
+        Of several transactions racing at a rollover exactly one opens a list; the others open none."""
+        if self.session.bind.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        statement = insert(StatusListRow).values(**values).on_conflict_do_nothing(
+            index_elements=["institution", "purpose"], index_where=StatusListRow.next_slot < StatusListRow.size)
+        return (await self.session.execute(statement)).rowcount == 1
 
     async def replace_list_document(self, list_id: str, seen_version: int, *, bits: bytes, document: str, digest: str,
                                     now) -> bool:

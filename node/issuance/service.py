@@ -1,7 +1,9 @@
 """Issuance use cases: institutions, templates, issuing credentials, and changing their status.
 
-Each use case runs in one unit of work: a credential, its status entries and its audit trail are
-committed together or not at all. Keys come from the key store; signing goes through the signer.
+A credential and its audit trail are committed together or not at all. Its status entries are reserved
+before, in a short transaction of their own, and everything is signed outside any transaction, so no lock
+is held while signing (a reservation never used is a slot that reads 0 and belongs to nobody). Keys come
+from the key store; signing goes through the signer.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import asyncio
 import json
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Callable, Mapping, Sequence
 
@@ -19,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from node.audit import record
 from node.errors import Conflict, ForbiddenTransition, InvalidInput, NotFound, ValidationFailed
 from node.issuance import ob3
-from node.issuance.lists import Allocation, StatusLists, serialise
+from node.issuance.lists import ATTEMPTS, Allocation, StatusLists, backoff, serialise
 from node.issuance.model import (
     ACTIVE,
     REVOKED,
@@ -35,7 +37,7 @@ from node.issuance.model import (
 from node.issuance.orm import CredentialRow, InstitutionRow, StatusEventRow, TemplateRow
 from node.issuance.repository import IssuanceRepository
 from node.issuance.schema import ob3_first_error
-from node.issuance.status_list import REVOKED_BIT, SUSPENDED_BIT
+from node.issuance.status_list import LIST_SIZE, REVOKED_BIT, SUSPENDED_BIT
 
 DEFAULT_SUITE = "eddsa-rdfc-2022"
 SUITES = ("eddsa-rdfc-2022", "eddsa-jcs-2022")
@@ -69,6 +71,38 @@ class IssuedCredential:
         return json.loads(self.document)
 
 
+def _check_action(action: str, reason: str | None) -> None:
+    if action not in TRANSITIONS:
+        raise InvalidInput(f"unknown status action {action!r}; use revoke, suspend or unsuspend")
+    if action == "revoke" and not (reason and reason.strip()):
+        raise InvalidInput("a revocation needs a reason")
+
+
+class _Raced(Exception):
+    """A status change lost a compare-and-set to a concurrent one: roll back and try again."""
+
+
+@dataclass(frozen=True)
+class IssuePlan:
+    """What issuing needs, read and checked in one short transaction before anything is reserved or signed."""
+
+    template: AchievementTemplate
+    institution: Institution
+    key: Any  # None until sign_requests asks the key store
+    now: datetime
+    suite: str
+
+
+@dataclass(frozen=True)
+class SignedRequest:
+    line: int | None
+    request: IssueRequest
+    allocation: tuple[Allocation, ...]
+    credential_uuid: str
+    document: dict[str, Any]
+    error: dict[str, Any] | None  # the OB 3.0 schema's first complaint, if any
+
+
 def _whole_seconds(moment: datetime) -> datetime:
     """Accreditation bounds at the precision credentials carry: validFrom has whole seconds, so a start
     stamped 12:00:00.25 made a credential issued in that same second read as issued before it."""
@@ -81,13 +115,15 @@ def node_base_url(settings) -> str:
 
 class IssuanceService:
     def __init__(self, uow_factory: Callable, clock, signer, keystore, base_url: str, *,
-                 validate_schema: bool = True, puente_terms: bool = True) -> None:
+                 validate_schema: bool = True, puente_terms: bool = True, list_size: int = LIST_SIZE) -> None:
         self.uow = uow_factory  # one unit of work per use case
         self.clock = clock
         self.signer = signer
         self.keystore = keystore
         self.base_url = base_url.rstrip("/")
-        self.lists = StatusLists(signer, self.base_url)
+        # list_size: entries per new status list. LIST_SIZE (131,072, the spec's minimum) on every node;
+        # tests pass a small power of two to force rollovers.
+        self.lists = StatusLists(signer, self.base_url, list_size, uow=uow_factory)
         self.validate_schema = validate_schema
         # Puente's microcredential terms (workload, assessment type, quality assurance, participation)
         # need the bundled Puente context; False issues plain OB 3.0 without them.
@@ -202,14 +238,19 @@ class IssuanceService:
 
     async def issue_one(self, template_id: str, row: Mapping[str, Any], *, suite: str = DEFAULT_SUITE,
                         evidence: Sequence[Mapping[str, Any]] | None = None) -> IssuedCredential:
+        """Three short steps, none holding a lock while anything is signed: read (and check) in one
+        transaction, reserve status entries in another, sign outside any, store in a last one."""
         request = IssueRequest.from_row(template_id, row, evidence)
         async with self.uow() as uow:
             repo = IssuanceRepository(uow.session)
             existing = (await repo.credentials_by_keys([request.idempotency_key()])).get(request.idempotency_key())
             if existing:
                 return IssuedCredential(existing.id, existing.uri, existing.document, new=False)
+            plan = await self.plan(repo, template_id, suite)
+        signed = await self.sign_requests(plan, [(None, request)])
+        async with self.uow() as uow:
             try:
-                issued, failures = await self.issue_requests(repo, template_id, [(None, request)], suite=suite)
+                issued, failures = await self.store(IssuanceRepository(uow.session), plan, signed)
                 if failures:
                     raise ValidationFailed(failures[0]["error"], errors=failures)
                 await uow.commit()
@@ -226,21 +267,24 @@ class IssuanceService:
                        evidence: Sequence[Mapping[str, Any]] | None = None,
                        partial_units: Sequence[str] = ()) -> IssuedCredential:
         """Issue one credential inside the caller's unit of work, without committing: the caller commits
-        it together with its own record (an RPL decision), so neither is ever stored without the other."""
+        it together with its own record (an RPL decision), so neither is ever stored without the other.
+        The status entries are reserved in a short transaction of their own before (call this before the
+        caller's transaction writes: on SQLite a writing caller would hold the file lock the reservation
+        waits for)."""
         request = IssueRequest.from_row(template_id, row, evidence, partial_units)
         repo = IssuanceRepository(uow.session)
         existing = (await repo.credentials_by_keys([request.idempotency_key()])).get(request.idempotency_key())
         if existing:
             return IssuedCredential(existing.id, existing.uri, existing.document, new=False)
-        issued, failures = await self.issue_requests(repo, template_id, [(None, request)], suite=suite)
+        plan = await self.plan(repo, template_id, suite)
+        issued, failures = await self.store(repo, plan, await self.sign_requests(plan, [(None, request)]))
         if failures:
             raise ValidationFailed(failures[0]["error"], errors=failures)
         return issued[0]
 
-    async def issue_requests(self, repo: IssuanceRepository, template_id: str,
-                             requests: Sequence[tuple[int | None, IssueRequest]], *, suite: str,
-                             batch_id: str | None = None) -> tuple[list[IssuedCredential], list[dict[str, Any]]]:
-        """Build, sign and store credentials for new requests inside the caller's unit of work."""
+    async def plan(self, repo: IssuanceRepository, template_id: str, suite: str) -> IssuePlan:
+        """What issuing with `template_id` needs, checked now: the template, its institution (accredited
+        today, for this template's scope) and the issuance time. Reads only; the key comes in sign_requests."""
         if suite not in SUITES:
             raise InvalidInput(f"unknown cryptosuite {suite!r}; use one of {', '.join(SUITES)}")
         template = await repo.template(template_id)
@@ -251,36 +295,54 @@ class IssuanceService:
         gaps = institution.scope.covers(sector=template.sector, isco_code=template.isco_code, rqf_level=template.rqf_level)
         if gaps:  # the scope may have narrowed since the template was made
             raise ForbiddenTransition(f"{institution.name} is no longer accredited for {template.name}: {'; '.join(gaps)}")
-        key = await self.keystore.signing_key(institution.did)
+        return IssuePlan(template, institution, None, now, suite)
+
+    async def sign_requests(self, plan: IssuePlan, requests: Sequence[tuple[int | None, IssueRequest]]) -> list[SignedRequest]:
+        """Reserve one block of status entries per purpose (short transactions of their own), then build,
+        sign and schema-check every credential outside any transaction."""
+        if not requests:
+            return []
+        institution = plan.institution
+        # The key store reads through a connection of its own: asked here, with none of ours held, so many
+        # requests in flight cannot starve the pool (each holding one connection while waiting for another).
+        plan = replace(plan, key=plan.key or await self.keystore.signing_key(institution.did))
         # One 1-bit entry per purpose the institution issues with, each purpose in lists of its own.
-        per_purpose = [await self.lists.allocate(repo, institution.slug, institution.did, key, len(requests), now, purpose)
+        per_purpose = [await self.lists.reserve(institution.slug, institution.did, plan.key, len(requests), plan.now, purpose)
                        for purpose in institution.status_purposes]
         allocations = [tuple(entries) for entries in zip(*per_purpose)]
         unsigned, ids = [], []
         for (line, request), allocation in zip(requests, allocations):
             credential_uuid = str(uuid.uuid4())
             ids.append(credential_uuid)
-            unsigned.append(self._build(template, institution, request, credential_uuid, allocation, now))
-        signed = await self.signer.sign_many(unsigned, key, suite=suite, created=now)
-        issued, failures = [], []
-        valid_until = add_duration(now, template.validity) if template.validity else None
+            unsigned.append(self._build(plan.template, institution, request, credential_uuid, allocation, plan.now))
+        signed = await self.signer.sign_many(unsigned, plan.key, suite=plan.suite, created=plan.now)
         # Schema validation is CPU work: one hop to a worker thread for the whole chunk keeps the event loop free.
         errors = (await asyncio.to_thread(lambda: [ob3_first_error(d) for d in signed]) if self.validate_schema
                   else [None] * len(signed))
-        for (line, request), allocation, credential_uuid, document, error in zip(requests, allocations, ids, signed, errors):
-            if error:  # a bug, not bad input: refuse to publish a credential that breaks the OB3 schema
-                failures.append({"line": line, "error": f"credential does not match the OB 3.0 schema: {error['path']}: {error['error']}"})
+        return [SignedRequest(line, request, allocation, credential_uuid, document, error)
+                for (line, request), allocation, credential_uuid, document, error in zip(requests, allocations, ids, signed, errors)]
+
+    async def store(self, repo: IssuanceRepository, plan: IssuePlan, signed: Sequence[SignedRequest], *,
+                    batch_id: str | None = None) -> tuple[list[IssuedCredential], list[dict[str, Any]]]:
+        """Add signed credentials and their audit rows to the caller's unit of work (not committed)."""
+        issued, failures = [], []
+        template, institution, now = plan.template, plan.institution, plan.now
+        valid_until = add_duration(now, template.validity) if template.validity else None
+        for item in signed:
+            if item.error:  # a bug, not bad input: refuse to publish a credential that breaks the OB3 schema
+                failures.append({"line": item.line, "error": f"credential does not match the OB 3.0 schema: "
+                                                             f"{item.error['path']}: {item.error['error']}"})
                 continue
-            text, digest = serialise(document)
+            text, digest = serialise(item.document)
             repo.add(CredentialRow(
-                id=credential_uuid, uri=document["id"], institution=institution.slug, template_id=template.id,
-                idempotency_key=request.idempotency_key(), batch_id=batch_id, line=line, document=text, digest=digest,
-                issued_at=now, valid_until=valid_until, state=ACTIVE,
-                **self._status_columns(allocation),
+                id=item.credential_uuid, uri=item.document["id"], institution=institution.slug, template_id=template.id,
+                idempotency_key=item.request.idempotency_key(), batch_id=batch_id, line=item.line, document=text,
+                digest=digest, issued_at=now, valid_until=valid_until, state=ACTIVE,
+                **self._status_columns(item.allocation),
             ))
-            issued.append(IssuedCredential(credential_uuid, document["id"], text, line))
+            issued.append(IssuedCredential(item.credential_uuid, item.document["id"], text, item.line))
             if batch_id is None:  # a batch is one audit row per chunk, not one per credential
-                record(repo.session, "credential.issue", document["id"], at=now)
+                record(repo.session, "credential.issue", item.document["id"], at=now)
         if batch_id is not None and issued:
             record(repo.session, "batch.issue", batch_id, at=now)
         await repo.flush()
@@ -328,39 +390,73 @@ class IssuanceService:
     # ------------------------------------------------------------------ status changes
 
     async def change_status(self, credential_id: str, action: str, reason: str | None = None) -> dict[str, Any]:
-        async with self.uow() as uow:
-            out = await self.change_status_in(uow, credential_id, action, reason)
-            await uow.commit()
-            return out
+        """One transaction per attempt: read, re-sign the lists outside any lock, then store them with a
+        compare-and-set on their versions and the credential's state. A change that loses a race is
+        rolled back and tried again after a jittered backoff, reading what the winner wrote."""
+        _check_action(action, reason)
+        async with self.uow() as uow:  # the issuer's key first, with no connection of ours held (see sign_requests)
+            repo = IssuanceRepository(uow.session)
+            did = (await repo.institution((await repo.credential(credential_id)).institution)).did
+        key = await self.keystore.signing_key(did)
+        for attempt in range(ATTEMPTS):
+            async with self.uow() as uow:
+                try:
+                    out = await self._change_status(uow, credential_id, action, reason, in_caller=False, key=key)
+                except _Raced:
+                    pass  # leaving the unit of work rolls this attempt back
+                else:
+                    await uow.commit()
+                    return out
+            await backoff(attempt)
+        raise Conflict("the credential's status list is changing too fast; try again")
 
     async def change_status_in(self, uow, credential_id: str, action: str, reason: str | None = None) -> dict[str, Any]:
         """A status change inside the caller's unit of work, without committing (an overturned RPL
-        decision revokes its credential in the same transaction that closes the appeal)."""
-        if action not in TRANSITIONS:
-            raise InvalidInput(f"unknown status action {action!r}; use revoke, suspend or unsuspend")
-        if action == "revoke" and not (reason and reason.strip()):
-            raise InvalidInput("a revocation needs a reason")
+        decision revokes its credential in the same transaction that closes the appeal). Lists are
+        re-signed outside any lock and retried in place when another change wins their compare-and-set."""
+        return await self._change_status(uow, credential_id, action, reason, in_caller=True)
+
+    async def _change_status(self, uow, credential_id: str, action: str, reason: str | None, *,
+                             in_caller: bool, key=None) -> dict[str, Any]:
+        _check_action(action, reason)
         allowed_from, target, set_bits, clear_bits = TRANSITIONS[action]
         repo = IssuanceRepository(uow.session)
-        row = await repo.credential(credential_id, for_update=True)
+        row = await repo.credential(credential_id)  # no row lock: the state is compare-and-set below
         if row.state not in allowed_from:
             raise ForbiddenTransition(f"cannot {action} a credential that is {row.state}")
         institution = await repo.institution(row.institution)
-        key = await self.keystore.signing_key(institution.did)
+        if key is None or key.controller != institution.did:
+            key = await self.keystore.signing_key(institution.did)
         now = self.clock.now()
         if row.status_list is None and action != "revoke" and row.suspension_list is None:
             raise ForbiddenTransition(
                 f"cannot {action} this credential: it was issued without a suspension entry (its institution had "
                 "suspension off), so no verifier could see a suspension; revoke it, or turn suspension on for new credentials")
+        # (list, index, bits to set, bits to clear), always in this order (revocation before suspension),
+        # so two transactions never wait on each other's lists in opposite orders.
         if row.status_list is not None:  # issued under 0005: one 2-bit "message" entry
-            await self.lists.change_value(repo, row.status_list, row.status_index, institution.did, key, now,
-                                          set_bits=set_bits, clear_bits=clear_bits)
+            changes = [(row.status_list, row.status_index, set_bits, clear_bits)]
         else:  # 1-bit entries: a revocation entry, and a suspension entry where there is one
+            changes = []
             for purpose, value in BIT_CHANGES[action]:
                 list_id, index = (row.revocation_list, row.revocation_index) if purpose == "revocation" else (row.suspension_list, row.suspension_index)
                 if list_id is not None:
-                    await self.lists.set_bit(repo, list_id, index, value, institution.did, key, now)
+                    changes.append((list_id, index, 1 if value else 0, 0 if value else 1))
+        if in_caller:
+            for list_id, index, set_, clear in changes:
+                await self.lists.change_value(repo, list_id, index, institution.did, key, now, set_bits=set_, clear_bits=clear)
+        else:
+            # Every list is signed before the first compare-and-set takes a row lock, so no lock is held
+            # while signing; a lost race rolls everything back (change_status tries again).
+            prepared = [await self.lists.prepare_change(repo, list_id, index, institution.did, key, now,
+                                                        set_bits=set_, clear_bits=clear)
+                        for list_id, index, set_, clear in changes]
+            for change in prepared:
+                if change is not None and not await self.lists.apply_change(repo, change, now):
+                    raise _Raced()
         if not await repo.change_credential_state(row.id, row.state, target):
+            if not in_caller:
+                raise _Raced()
             raise Conflict(f"the credential changed while it was being {target}; look at its status and try again")
         repo.add(StatusEventRow(credential_id=row.id, action=action, reason=(reason or "").strip() or None, at=now))
         record(repo.session, f"credential.{action}", row.uri, at=now)  # who revoked: the acting principal

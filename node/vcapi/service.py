@@ -76,8 +76,9 @@ class VcApiIssuance:
             credential.setdefault("validFrom", isoformat_z(now))  # accreditation is judged on validFrom
             valid_until = _valid_until(credential)
             key = await service.keystore.signing_key(institution.did)
+            # Reserved in short transactions of their own (this one has only read), so nothing is locked while signing.
             flat = tuple([entry for purpose in institution.status_purposes
-                          for entry in await service.lists.allocate(repo, institution.slug, institution.did, key, 1, now, purpose)])
+                          for entry in await service.lists.reserve(institution.slug, institution.did, key, 1, now, purpose)])
             entries = [entry.entry(service.base_url) for entry in flat]
             credential["credentialStatus"] = entries[0] if len(entries) == 1 else entries
             try:

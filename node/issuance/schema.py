@@ -99,6 +99,12 @@ def ob3_valid_fast(document: Any) -> bool:
     return all(is_valid_fast({**document, "credentialStatus": entry}) for entry in status)
 
 
+def ob3_schema_verdict(document: Any) -> list[dict[str, str]]:
+    """What verification asks: `ob3_schema_errors`, answered by the compiled validator when the credential
+    is valid (the common case, ~20x faster) and by jsonschema, the authority, for anything it refuses."""
+    return [] if ob3_valid_fast(document) else ob3_schema_errors(document)
+
+
 def ob3_first_error(document: Any) -> dict[str, str] | None:
     """`first_error` with the credentialStatus-array allowance of `ob3_schema_errors`."""
     status = document.get("credentialStatus") if isinstance(document, dict) else None

@@ -8,6 +8,7 @@ scope, on the credential's validFrom?). Every check fails closed.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Any, Awaitable, Callable, Sequence
 
@@ -25,7 +26,7 @@ def _types(credential: dict[str, Any]) -> set[str]:
 
 
 async def schema_check(credential: dict[str, Any], now: datetime) -> Sequence[Check]:
-    from node.issuance.schema import ob3_schema_errors, ob3_valid_fast
+    from node.issuance.schema import ob3_schema_verdict
 
     if not _types(credential) & OB3_TYPES:
         return [Check("schema", True, detail="not an Open Badges credential: no schema applies")]
@@ -33,9 +34,9 @@ async def schema_check(credential: dict[str, Any], now: datetime) -> Sequence[Ch
     # one entry at a time in place of the single object the OB 3.0 schema expects; see the issuer guide.
     # The compiled validator answers a valid credential, as it does when issuing (exact for these schemas,
     # tests/unit/issuance/test_schema.py); jsonschema, the authority, decides and explains anything else.
-    # Inline, like the jcs proof check: a worker thread never ran pure Python in parallel (the GIL), it
-    # only added a hand-off per request. jsonschema was most of a /verify's CPU (~1 of ~5 ms unloaded).
-    errors = [] if ob3_valid_fast(credential) else ob3_schema_errors(credential)
+    # jsonschema alone was most of a /verify's CPU. A worker thread, so a large document never holds the
+    # event loop for the whole validation (the GIL still switches every few ms).
+    errors = await asyncio.to_thread(ob3_schema_verdict, credential)
     if errors:
         shown = "; ".join(f"{e['path']}: {e['error']}" for e in errors[:3])
         return [Check("schema", False, "schema_invalid", f"{len(errors)} violation(s) of the OB 3.0 schema: {shown}")]

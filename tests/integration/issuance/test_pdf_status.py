@@ -103,7 +103,7 @@ async def test_schema_validation_on_verify_runs_off_the_event_loop(services, iss
 
     issued = await issuance.issue_one("intecap-albanileria-2", ROW)
     # The verifier's schema check (named ob3_schema_errors where credentialStatus may be an array).
-    name = "ob3_schema_errors" if hasattr(schema, "ob3_schema_errors") else "schema_errors"
+    name = next(n for n in ("ob3_schema_verdict", "ob3_schema_errors", "schema_errors") if hasattr(schema, n))
     threads, real = [], getattr(schema, name)
 
     def spy(document):

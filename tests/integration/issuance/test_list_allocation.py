@@ -231,3 +231,37 @@ async def test_the_database_refuses_a_second_open_list(issuance, services):
             await uow.commit()
     async with services.uow() as uow:
         assert await uow.session.scalar(select(func.count()).select_from(StatusListRow)) == 1
+
+
+async def test_upgrading_keeps_the_fullest_open_list_open_and_closes_the_others(tmp_path):
+    """A database from before 0008 may hold several open lists of one purpose (the old behaviour under
+    concurrency): the upgrade keeps the fullest open, closes the rest (next_slot = size), touches nothing else."""
+    from node.db.engine import make_engine
+    from node.db.migrate import database_url, upgrade
+
+    path = tmp_path / "old.sqlite3"
+    await upgrade(path, "0007_status_purposes")
+    engine = make_engine(database_url(path))
+    now = "2026-01-01 00:00:00.000000"
+    lists = [("a", "revocation", 1), ("b", "revocation", 5), ("c", "revocation", 2), ("d", "revocation", 8),
+             ("e", "suspension", 3)]  # (id, purpose, next_slot) of lists of 8 entries: "d" is full
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("INSERT INTO issuance_institutions (slug, name, did, scope, created_at) "
+                                    "VALUES ('i', 'I', 'did:web:x', '{}', :now)"), {"now": now})
+            for list_id, purpose, next_slot in lists:
+                await conn.execute(text(
+                    "INSERT INTO issuance_status_lists (id, institution, purpose, size, next_slot, permutation_key, bits, "
+                    "document, digest, version, updated_at) VALUES (:id, 'i', :p, 8, :n, 'k', :bits, '{}', 'd', 1, :now)"),
+                    {"id": list_id, "p": purpose, "n": next_slot, "bits": b"\0", "now": now})
+        await upgrade(path)
+        async with engine.begin() as conn:
+            rows = dict(tuple(r) for r in (await conn.execute(text("SELECT id, next_slot FROM issuance_status_lists"))).all())
+            assert rows == {"a": 8, "b": 5, "c": 8, "d": 8, "e": 3}
+            with pytest.raises(Exception, match="UNIQUE"):  # and a second open list is refused from now on
+                await conn.execute(text(
+                    "INSERT INTO issuance_status_lists (id, institution, purpose, size, next_slot, permutation_key, bits, "
+                    "document, digest, version, updated_at) VALUES ('f', 'i', 'revocation', 8, 0, 'k', :bits, '{}', 'd', 1, :now)"),
+                    {"bits": b"\0", "now": now})
+    finally:
+        await engine.dispose()

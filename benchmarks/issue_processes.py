@@ -3,7 +3,7 @@
 one process, then two processes (one data directory, each process on its own port on 127.0.0.1, as behind
 a reverse proxy), 16 requests in flight spread round-robin over the processes, a new person per request,
 for PUENTE_BENCH_SECONDS (default 20) per suite. Each process gets cores / processes signing workers (one
-process per core) and a pool of 2 connections per request in flight (docs/operator.md, sizing rule).
+process per core) and a pool of one connection per request in flight (docs/operator.md, sizing rule).
 
 Targets (2 cores): one process >= 300 credentials/s (eddsa-jcs-2022) and >= 150/s (eddsa-rdfc-2022); two
 processes >= 0.95 x one (nothing serialises issuance across processes).
@@ -72,8 +72,7 @@ async def _admin(server_url: str, statement: str) -> None:
 class Serve:
     def __init__(self, data_dir: Path, port: int, workers: int) -> None:
         env = {**os.environ, "PUENTE_DATA_DIR": str(data_dir), "PUENTE_LOG_LEVEL": "WARNING",
-               "PUENTE_WORKERS": str(workers), "PUENTE_DB_POOL_SIZE": str(IN_FLIGHT + 4),
-               "PUENTE_DB_MAX_OVERFLOW": str(IN_FLIGHT + 4)}
+               "PUENTE_WORKERS": str(workers), "PUENTE_DB_POOL_SIZE": str(IN_FLIGHT), "PUENTE_DB_MAX_OVERFLOW": "4"}
         self.url = f"http://127.0.0.1:{port}"
         self.proc = subprocess.Popen([sys.executable, "-m", "node", "serve", "--port", str(port)], cwd=REPO, env=env,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)

@@ -1,4 +1,4 @@
-"""Top-level node commands: init, serve, seed, token, audit, did, key, db.
+"""Top-level node commands: init, serve, seed, token, audit, did, key, db, backup, restore.
 
 Every command except `init` needs an initialised data directory and says so in one line otherwise.
 Secrets are never printed, except a newly created API token (`puente token create`), exactly once.
@@ -61,6 +61,18 @@ def register(cli: CommandLine) -> None:
 
     cli.subcommand("db", "upgrade", "Apply database migrations (also done automatically at start).", cmd_db_upgrade,
                    group_help="database maintenance")
+    move = cli.subcommand("db", "move", "Copy every row of this node (sealed keys included) into another, empty database "
+                          "(e.g. PostgreSQL) and use it from now on.", cmd_db_move)
+    move.add_argument("--to", required=True, help="the target database, e.g. postgresql://puente@db.example/puente")
+    move.add_argument("--force", action="store_true", help="replace the target's data if it is not empty")
+
+    backup = cli.command("backup", "Write every database row (sealed keys included; NOT the master key) to one file.",
+                         cmd_backup)
+    backup.add_argument("--out", required=True, help="the backup file to write (mode 0600), e.g. node.backup.jsonl")
+    restore = cli.command("restore", "Restore a backup into an empty node (the master key must already be in place).",
+                          cmd_restore)
+    restore.add_argument("file", help="a file written by puente backup")
+    restore.add_argument("--force", action="store_true", help="replace the data of a node that is not empty")
 
 
 def node_settings(args: argparse.Namespace) -> Settings:
@@ -253,8 +265,74 @@ async def cmd_key_rotate(args: argparse.Namespace) -> int:
 
 async def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from node.db.migrate import current_revisions, upgrade
+    from node.services import open_services
 
     settings = node_settings(args)
     await upgrade(settings.db_url)
-    print_json({"database": "up to date", "revisions": sorted(await current_revisions(settings.db_url))})
+    async with open_services(settings, migrate=False) as services:
+        imported = await services.keystore.import_key_files()  # key files of a node from before key custody
+    print_json({"database": "up to date", "revisions": sorted(await current_revisions(settings.db_url)),
+                "keys_imported": imported["imported"], "keys_not_imported": imported["not_found"]})
+    return 0
+
+
+async def cmd_backup(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from node.backup import write_backup
+    from node.services import open_services
+
+    async with open_services(node_settings(args)) as services:
+        print_json(await write_backup(services, Path(args.out)))
+    return 0
+
+
+async def cmd_restore(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from node.backup import check_master_key, parse_backup, read_backup_file, restore_rows, usable_keys
+    from node.errors import Conflict
+    from node.node_setup import prepare_data_dir
+    from node.settings import write_config
+
+    settings = settings_from_args(args)  # an initialised node or an empty data directory
+    manifest, rows = parse_backup(read_backup_file(Path(args.file)))
+    node = manifest.get("node") or {}
+    if settings.initialised and settings.base_url != node.get("base_url"):
+        raise Conflict(f"this node is {settings.base_url}, the backup is of {node.get('base_url')}: restore into an "
+                       "empty data directory (its DIDs derive from its base URL)")
+    check_master_key(settings, manifest)  # before anything is written
+    prepare_data_dir(settings)
+    result = await restore_rows(settings.db_url, manifest, rows, force=args.force)
+    if not settings.initialised:
+        write_config(dataclasses.replace(settings, **{k: v for k, v in node.items() if v is not None},
+                                         database_url=args.database_url))
+    restored = load_settings(data_dir=args.data_dir, database_url=args.database_url)
+    print_json({"restored": str(args.file), **result, "identities_that_sign": await usable_keys(restored),
+                "data_dir": str(restored.data_dir)})
+    return 0
+
+
+async def cmd_db_move(args: argparse.Namespace) -> int:
+    from node.backup import (build_backup, display_url, parse_backup, read_rows, restore_rows, usable_keys)
+    from node.clock import isoformat_z
+    from node.db.migrate import current_revisions
+    from node.services import open_services
+    from node.settings import normalise_database_url, write_config
+
+    settings = node_settings(args)
+    target = normalise_database_url(args.to)
+    if target == settings.db_url:
+        raise InvalidInput("the node already uses that database")
+    async with open_services(settings) as services:
+        data = build_backup(settings, await read_rows(services.engine), await current_revisions(settings.db_url),
+                            isoformat_z(services.clock.now()))
+    manifest, rows = parse_backup(data)
+    result = await restore_rows(target, manifest, rows, force=args.force)
+    moved = dataclasses.replace(settings, database_url=args.to)
+    signing = await usable_keys(moved)  # the copy opens with this node's master key before we switch to it
+    write_config(moved)
+    print_json({"moved_to": display_url(target), **result, "identities_that_sign": signing,
+                "config": str(settings.config_path),
+                "note": "node.json now names the new database; the old one is left as it was"})
     return 0

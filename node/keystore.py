@@ -1,13 +1,18 @@
 """The identities this node hosts (node, ministry, institutions), their did:web and their keys.
 
-Public keys and key-file names live in the database; private keys live only in key files in
-`settings.keys_dir` (mode 0600, written by `KeyPair.save`). Rotation retires a key without deleting
-it: the DID document keeps listing it so signatures made before the rotation still verify.
-Nothing here returns or logs a private key except `signing_key`, which hands a KeyPair to a signer.
+Public keys and sealed private keys live in the database (node.key_custody: envelope encryption under
+the node master key, which stays outside the database), so every process and host of a node signs with
+the key the database names as current, at once after a rotation. Key files of older nodes
+(`settings.keys_dir`) are imported into the database once (`import_key_files`, at start and on
+`puente db upgrade`) and never read again. Rotation retires a key without deleting it: the DID document
+keeps listing it so signatures made before the rotation still verify.
+Nothing here returns or logs a private key except `signing_key`, which hands a KeyPair to a signer; a key
+that cannot be used is an ERROR log line naming the DID and a `KeyUnavailable` (503 key-unavailable).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections import OrderedDict
@@ -21,7 +26,12 @@ from node.clock import Clock, SystemClock
 from node.db.orm import IDENTITY_KINDS, Identity, IdentityKey
 from node.db.uow import UnitOfWork
 from node.errors import ConfigurationError, Conflict, InvalidInput, NotFound
+from node.key_custody import (KeyUnavailable, MasterKey, SealBroken, create_master_key_file, load_master_key,
+                              sealed_under)
+from node.logging import get_logger, log_event
 from node.settings import Settings
+
+_log = get_logger("node.keystore")
 
 # Hosted DID documents are cached per process: verifying one of our credentials resolves its issuer's
 # DID twice (proof, issuer binding), two queries each. Keys are only ever added (rotation retires, never
@@ -56,7 +66,8 @@ def normalise_path(kind: str, path: str | None) -> str:
 
 
 def key_file_name(path: str, seq: int, public_multibase: str) -> str:
-    """A readable file name unique per key, e.g. institutions_intecap.key-2.Xy7Qa9Lm.json.
+    """(Nodes before key custody wrote one key file per key under this name; import_key_files reads them.)
+    A readable file name unique per key, e.g. institutions_intecap.key-2.Xy7Qa9Lm.json.
 
     The tail of the public key makes two racing creations write different files, so the loser can
     never overwrite the winner's private key.
@@ -71,7 +82,10 @@ class KeyStore:
         self._settings = settings
         self._session_factory = session_factory
         self._clock = clock or SystemClock()
-        self._loaded: dict[str, Any] = {}  # key id -> KeyPair; key ids never change meaning, so no invalidation
+        # (key id, public key) -> KeyPair. Which key is current is read from the database at every signing;
+        # only the unsealed pair of that exact key is reused, so a rotation elsewhere is seen at once.
+        self._loaded: dict[tuple[str, str], Any] = {}
+        self._master: MasterKey | None = None
         self._monotonic = monotonic
         self._documents: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()  # did -> (expiry, document)
 
@@ -115,20 +129,17 @@ class KeyStore:
             if taken is not None:
                 raise Conflict(f"path {path!r} is already used by {taken}")
             key = KeyPair.generate(controller=did, fragment="key-1")
-            file_name = key_file_name(path, 1, key.public_multibase)
-            # The key file is written before the row: a failed commit leaves an unused file, never a
-            # row whose private key is missing.
-            key.save(self._settings.keys_dir / file_name)
+            sealed = self._seal(key, did)
             uow.session.add(Identity(did=did, kind=kind, name=name.strip(), jurisdiction=jurisdiction,
                                      path=path, created_at=now))
             try:
                 await uow.session.flush()  # the identity row must exist before its key row (FK)
-                uow.session.add(_key_row(key, did, 1, file_name, now))
+                uow.session.add(_key_row(key, did, 1, sealed, now))
                 record(uow.session, "identity.create", did, at=now)
                 await uow.commit()
             except IntegrityError:  # created concurrently by another request or process
                 raise Conflict(f"identity {did} already exists") from None
-        self._loaded[key.id] = key
+        self._loaded[(key.id, key.public_multibase)] = key
         self._documents.pop(did, None)
         return did, key
 
@@ -168,16 +179,25 @@ class KeyStore:
 
         async with UnitOfWork(self._session_factory) as uow:
             row = await self._current_key(uow, did)
-            key_id, key_file, public_multibase = row.key_id, row.key_file, row.public_multibase
-        if key_id in self._loaded:
-            return self._loaded[key_id]
+            key_id, sealed, public_multibase = row.key_id, row.sealed_key, row.public_multibase
+        cached = self._loaded.get((key_id, public_multibase))
+        if cached is not None:
+            return cached
         try:
-            key = KeyPair.load(self._settings.keys_dir / key_file)
-        except InvalidInput as exc:
-            raise ConfigurationError(f"key {key_id} is unusable: {exc.detail}") from None
-        if key.id != key_id or key.public_multibase != public_multibase:
-            raise ConfigurationError(f"key file {key_file} does not hold key {key_id}")
-        self._loaded[key_id] = key
+            master = self._master_key()
+            if master is None:
+                raise SealBroken("this process has no master key (set PUENTE_MASTER_KEY or put it in "
+                                 f"{self._settings.secrets_dir / 'master.key'})")
+            seed = master.unseal(sealed, did=did, key_id=key_id, public_multibase=public_multibase)
+            pair = KeyPair.from_seed(seed)
+            if pair.public_multibase != public_multibase:
+                raise SealBroken("its sealed key does not match its public key")
+        except (SealBroken, ConfigurationError) as exc:
+            reason = exc.reason if isinstance(exc, SealBroken) else exc.detail
+            log_event(_log, "key_unavailable", level=logging.ERROR, did=did, key_id=key_id, reason=reason)
+            raise KeyUnavailable(f"the signing key of {did} cannot be used: {reason}", did=did) from None
+        key = KeyPair(key_id, did, public_multibase, pair._private)
+        self._loaded[(key_id, public_multibase)] = key
         return key
 
     async def rotate(self, did: str):
@@ -187,22 +207,107 @@ class KeyStore:
         now = self._clock.now()
         async with UnitOfWork(self._session_factory) as uow:
             current = await self._current_key(uow, did)
-            identity = await uow.session.get(Identity, did)
             seq = (await uow.session.scalar(select(IdentityKey.seq).where(IdentityKey.did == did)
                                             .order_by(IdentityKey.seq.desc()).limit(1))) + 1
             key = KeyPair.generate(controller=did, fragment=f"key-{seq}")
-            file_name = key_file_name(identity.path, seq, key.public_multibase)
-            key.save(self._settings.keys_dir / file_name)
+            sealed = self._seal(key, did)
             current.retired_at = now
-            uow.session.add(_key_row(key, did, seq, file_name, now))
+            uow.session.add(_key_row(key, did, seq, sealed, now))
             record(uow.session, "key.rotate", key.id, at=now)
             try:
                 await uow.commit()
             except IntegrityError:  # another rotation of the same DID won the race for this key number
                 raise Conflict(f"{did} is being rotated concurrently; try again") from None
-        self._loaded[key.id] = key
+        self._loaded[(key.id, key.public_multibase)] = key
         self._documents.pop(did, None)
         return key
+
+    # -- custody ----------------------------------------------------------------------------
+    def _master_key(self) -> MasterKey | None:
+        """The master key, read once per process (PUENTE_MASTER_KEY, else secrets/master.key)."""
+        if self._master is None:
+            self._master = load_master_key(self._settings.master_key, self._settings.secrets_dir)
+        return self._master
+
+    def master_key_fingerprint(self) -> str | None:
+        master = self._master_key()
+        return master.fingerprint if master is not None else None
+
+    def ensure_master_key(self) -> MasterKey:
+        """The master key, creating `secrets/master.key` when none is configured (`puente init`)."""
+        master = self._master_key()
+        if master is None:
+            master = self._master = create_master_key_file(self._settings.secrets_dir)
+        return master
+
+    async def check_master_key_for_database(self) -> None:
+        """Refuse to set up a data directory whose master key (or lack of one) cannot open the keys already
+        in the database: another host of an existing node needs that node's master key, not a new one."""
+        async with UnitOfWork(self._session_factory) as uow:
+            sealed = (await uow.session.scalars(select(IdentityKey.sealed_key)
+                                                .where(IdentityKey.sealed_key.is_not(None)))).all()
+        needed = sorted({mk for value in sealed if (mk := sealed_under(value))})
+        if not needed:
+            return
+        master = self._master_key()
+        if master is None or master.fingerprint not in needed:
+            mine = f"this host has {master.fingerprint} from {master.source}" if master else "this host has none"
+            raise KeyUnavailable(f"the keys in this database are sealed under master key {', '.join(needed)} and "
+                                 f"{mine}: give this host the node's master key (PUENTE_MASTER_KEY, or a copy of "
+                                 f"secrets/master.key at {self._settings.secrets_dir / 'master.key'}, mode 0600)")
+
+    def _seal(self, key, did: str) -> str:
+        master = self._master_key()
+        if master is None:
+            log_event(_log, "key_unavailable", level=logging.ERROR, did=did, reason="no master key")
+            raise KeyUnavailable(f"cannot store a key for {did}: this process has no master key (set "
+                                 f"PUENTE_MASTER_KEY or put it in {self._settings.secrets_dir / 'master.key'})", did=did)
+        return master.seal(key.seed(), did=did, key_id=key.id, public_multibase=key.public_multibase)
+
+    async def import_key_files(self) -> dict[str, Any]:
+        """Seal into the database the keys of an older node that still live only in key files.
+
+        Idempotent: only rows without a sealed key are looked at, and each is sealed once. A row whose
+        file is not here (another host holds it) is left for that host and reported. When files are
+        found and no master key is configured, the master key file is created (the node's first one)."""
+        from node.crypto.keys import KeyPair
+
+        async with UnitOfWork(self._session_factory) as uow:
+            pending = list((await uow.session.scalars(select(IdentityKey).where(
+                IdentityKey.sealed_key.is_(None), IdentityKey.key_file.is_not(None)))).all())
+            if not pending:
+                return {"imported": [], "not_found": []}
+            imported, not_found = [], []
+            for row in pending:
+                path = self._settings.keys_dir / row.key_file
+                if not path.exists():
+                    not_found.append(row.key_id)
+                    continue
+                try:
+                    pair = KeyPair.load(path)
+                except InvalidInput as exc:
+                    log_event(_log, "key_import_failed", level=logging.ERROR, did=row.did, key_id=row.key_id,
+                              reason=exc.detail)
+                    not_found.append(row.key_id)
+                    continue
+                if pair.public_multibase != row.public_multibase:
+                    log_event(_log, "key_import_failed", level=logging.ERROR, did=row.did, key_id=row.key_id,
+                              reason="the key file holds another key")
+                    not_found.append(row.key_id)
+                    continue
+                master = self.ensure_master_key()
+                row.sealed_key = master.seal(pair.seed(), did=row.did, key_id=row.key_id,
+                                             public_multibase=row.public_multibase)
+                record(uow.session, "key.import", row.key_id, at=self._clock.now())
+                imported.append(row.key_id)
+            if imported:
+                await uow.commit()
+        for key_id in imported:
+            log_event(_log, "key_imported", key_id=key_id)
+        for key_id in not_found:
+            log_event(_log, "key_not_imported", level=logging.WARNING, key_id=key_id,
+                      reason="no usable key file in this data directory")
+        return {"imported": imported, "not_found": not_found}
 
     async def keys(self, did: str) -> list[dict[str, Any]]:
         """Public information about every key of an identity, oldest first."""
@@ -271,9 +376,9 @@ class KeyStore:
         return row
 
 
-def _key_row(key, did: str, seq: int, file_name: str, now) -> IdentityKey:
-    return IdentityKey(key_id=key.id, did=did, seq=seq, public_multibase=key.public_multibase, key_file=file_name,
-                       created_at=now)
+def _key_row(key, did: str, seq: int, sealed: str, now) -> IdentityKey:
+    return IdentityKey(key_id=key.id, did=did, seq=seq, public_multibase=key.public_multibase, key_file=None,
+                       sealed_key=sealed, created_at=now)
 
 
 def _identity_json(row: Identity) -> dict[str, Any]:

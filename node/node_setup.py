@@ -1,7 +1,8 @@
 """Setting a node up: the one init path shared by `puente init`, `make run` and the test fixtures.
 
 `initialise()` validates the configuration, prepares the data directory, applies migrations, creates
-the node and ministry identities with their keys and an operator token, and writes `node.json` LAST,
+the master key (node.key_custody), the node and ministry identities with their sealed keys and an
+operator token, and writes `node.json` LAST,
 so a failure part-way leaves a node that is still "not initialised" and can simply be initialised
 again. Nothing here deletes or overwrites existing keys, identities or tokens.
 """
@@ -93,6 +94,11 @@ async def setup_identities(services) -> dict[str, Any]:
     settings: Settings = services.settings
     keystore = services.keystore
     prepare_data_dir(settings)
+    # The master key that seals the node's private keys in the database: PUENTE_MASTER_KEY, or a file in
+    # secrets/ created now. It never enters the database or a backup: back it up separately.
+    await keystore.check_master_key_for_database()  # another host of an existing node needs its master key
+    master = keystore.ensure_master_key()
+    await keystore.import_key_files()  # a node from before key custody: its key files, sealed once
     existing = [i["did"] for i in await keystore.identities() if i["kind"] == "node"]
     if existing and existing[0] != keystore.node_did:
         raise Conflict(f"this node already is {existing[0]}; its base URL cannot change to {settings.base_url} "
@@ -111,6 +117,7 @@ async def setup_identities(services) -> dict[str, Any]:
         "node_did": node_did,
         "ministry_did": ministry_did,
         "operator_token_file": str(token_file),
+        "master_key": master.source,
         "created": [name for name, made in (("node_identity", node_created), ("ministry_identity", ministry_created),
                                             ("operator_token", token_created)) if made],
     }

@@ -51,6 +51,8 @@ async def open_services(settings: Settings, clock: Clock | None = None, *, migra
     outbound = OutboundClient(FetchPolicy.parse(settings.fetch_allow))
     try:
         keystore = KeyStore(settings, session_factory, clock=clock)
+        if migrate:  # at start: key files of a node from before key custody are sealed into the database once
+            await keystore.import_key_files()
         resolver = DidResolver(local=keystore.resolve_local,
                                local_refresh=lambda did: keystore.resolve_local(did, fresh=True))
         yield NodeServices(settings, clock, engine, session_factory, signer, keystore, resolver, outbound,

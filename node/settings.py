@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -33,6 +33,9 @@ class Settings:
     # Hosts (host or host:port) and networks (CIDR) the outbound client may reach although they are
     # private/loopback/link-local (peers on a private network; 127.0.0.1 in tests and demos). Default: none.
     fetch_allow: tuple[str, ...] = ()
+    # The node master key (base64url, 32 bytes) from PUENTE_MASTER_KEY; without it the key custody reads
+    # `<data_dir>/secrets/master.key`. Never written to node.json, never shown (repr=False).
+    master_key: str | None = field(default=None, repr=False)
     # PostgreSQL connection pool of each process (SQLite keeps SQLAlchemy's own pool: one file, one writer).
     # Size them so that processes x (pool + overflow) stays below the server's max_connections minus a
     # reserve (docs/operator.md, "One node, many processes and hosts").
@@ -91,6 +94,7 @@ _ENV = {
     "PUENTE_LOG_FORMAT": "log_format",
     "PUENTE_WORKERS": "workers",
     "PUENTE_FETCH_ALLOW": "fetch_allow",
+    "PUENTE_MASTER_KEY": "master_key",
     "PUENTE_DB_POOL_SIZE": "db_pool_size",
     "PUENTE_DB_MAX_OVERFLOW": "db_max_overflow",
     "PUENTE_DB_POOL_TIMEOUT": "db_pool_timeout",

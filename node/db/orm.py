@@ -1,14 +1,15 @@
 """Foundation tables: the identities this node hosts, their keys, API token digests and the audit trail.
 
-Private keys never enter the database: `identity_keys.key_file` names a file in `keys_dir`
-(mode 0600). Tokens are stored as SHA-256 digests only, so a database dump cannot be replayed.
+Private keys are in the database only sealed (`identity_keys.sealed_key`: envelope encryption under the
+node master key, which is kept outside the database; node.key_custody). `key_file` names the file a key
+was imported from (nodes before 0009_key_custody). Tokens are stored as SHA-256 digests only, so a database dump cannot be replayed.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from node.db.base import Base, UTCDateTime
@@ -44,7 +45,10 @@ class IdentityKey(Base):
     did: Mapped[str] = mapped_column(ForeignKey("identities.did", ondelete="CASCADE"), index=True)
     seq: Mapped[int] = mapped_column(Integer)  # 1, 2, ... in order of creation; the highest unretired is current
     public_multibase: Mapped[str] = mapped_column(String(128))
-    key_file: Mapped[str] = mapped_column(String(300))  # relative to settings.keys_dir
+    # The file (in settings.keys_dir) a key of an older node was imported from; None for keys made since.
+    key_file: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    # The sealed private key (node.key_custody); None only for a legacy key whose file was not imported yet.
+    sealed_key: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 

@@ -37,6 +37,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import socket
 import subprocess
 import sys
@@ -228,8 +229,13 @@ class PageRun:
             out_file, tokens = tokens[-1], tokens[:-2]
         if program == "puente":
             if "init" in tokens and self.initialised:  # another node: its own data directory
+                previous = self.data_dir
                 self.data_dir = self.data_dir.with_name(self.data_dir.name + "-again")
                 self.monkeypatch.setenv("PUENTE_DATA_DIR", str(self.data_dir))
+                # ... over the same database, so it is another host of the same node: it needs the node's
+                # master key, which seals the keys in that database (docs/operator.md, key custody)
+                (self.data_dir / "secrets").mkdir(mode=0o700, parents=True)
+                shutil.copy2(previous / "secrets" / "master.key", self.data_dir / "secrets" / "master.key")
                 tokens = self.argv(command)
             self.initialised = self.initialised or "init" in tokens
             code, out, err = self.puente(command, tokens[1:])

@@ -45,9 +45,9 @@ def test_init_creates_a_node(capsys, data_dir, init_args):
     assert token.startswith("pnt_") and token not in json.dumps(out)  # the token itself is not printed
     assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
     assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700  # the database inside holds personal data
-    for key_file in (data_dir / "keys").iterdir():
-        assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
-        assert "secretKeyMultibase" in key_file.read_text()
+    master_key = data_dir / "secrets" / "master.key"  # seals the private keys kept in the database
+    assert out["master_key"] == str(master_key) and stat.S_IMODE(master_key.stat().st_mode) == 0o600
+    assert list((data_dir / "keys").iterdir()) == []
     config = json.loads((data_dir / "node.json").read_text())
     assert config["jurisdiction"] == "GT" and config["port"] == 8123
     assert "secretKeyMultibase" not in config
@@ -56,7 +56,7 @@ def test_init_creates_a_node(capsys, data_dir, init_args):
 def test_reinit_is_refused_and_force_keeps_data(capsys, data_dir, init_args):
     assert run(capsys, *init_args)[0] == 0
     token = (data_dir / "secrets" / "operator-token").read_text()
-    keys = {p.name: p.read_text() for p in (data_dir / "keys").iterdir()}
+    keys = (data_dir / "secrets" / "master.key").read_text()
     code, out, err = run(capsys, *init_args)
     assert code == 1 and out is None
     assert err.count("\n") == 1 and "already initialised" in err and "--force" in err
@@ -64,7 +64,7 @@ def test_reinit_is_refused_and_force_keeps_data(capsys, data_dir, init_args):
     assert code == 0, err
     assert out["created"] == []
     assert (data_dir / "secrets" / "operator-token").read_text() == token
-    assert {p.name: p.read_text() for p in (data_dir / "keys").iterdir()} == keys
+    assert (data_dir / "secrets" / "master.key").read_text() == keys  # never replaced
     assert json.loads((data_dir / "node.json").read_text())["name"] == "Nodo renombrado"
 
 

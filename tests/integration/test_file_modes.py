@@ -37,10 +37,10 @@ def test_init_into_an_existing_world_readable_directory_makes_it_private(tmp_pat
     assert mode(data_dir) == 0o700
     assert mode(data_dir / "puente.sqlite3") == 0o600
     assert mode(data_dir / "node.json") == 0o600
-    for private in ("keys", "secrets"):
+    for private in ("keys", "secrets"):  # keys/ stays empty: private keys are sealed in the database
         assert mode(data_dir / private) == 0o700
-        files = [p for p in (data_dir / private).iterdir() if p.is_file()]
-        assert files and all(mode(p) == 0o600 for p in files), private
+    files = [p for p in (data_dir / "secrets").iterdir() if p.is_file()]
+    assert {p.name for p in files} == {"master.key", "operator-token"} and all(mode(p) == 0o600 for p in files)
     for sidecar in ("puente.sqlite3-wal", "puente.sqlite3-shm"):
         if (data_dir / sidecar).exists():
             assert mode(data_dir / sidecar) == 0o600

@@ -275,8 +275,6 @@ def test_both_processes_serve_identical_status_lists_and_revocations_read_revoke
         assert lost == [], "a revocation was lost (or a credential reads revoked that was not)"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 item 3 (K2, key custody): private keys live only in the data directory "
-                                       "of the process that rotated; remove this mark when K2's key custody is in HEAD")
 def test_a_key_rotated_through_one_process_signs_in_the_other_on_its_next_request(cluster):
     a, b = cluster["servers"]
     env = {**os.environ, "PUENTE_DATA_DIR": str(cluster["root"] / "a"), "PUENTE_LOG_LEVEL": "WARNING"}

@@ -31,17 +31,17 @@ async def test_institution_did_and_document(services, settings):
     assert find_verification_method(document, key.id, "assertionMethod").public_multibase == key.public_multibase
 
 
-async def test_key_files_are_private(services, settings):
-    files = list(settings.keys_dir.iterdir())
-    assert len(files) == 2  # node and ministry
-    for path in files:
-        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+async def test_secrets_are_private_and_keys_are_not_files(services, settings):
+    # private keys are sealed in the database (tests/integration/test_key_custody.py); no key files
+    assert list(settings.keys_dir.iterdir()) == []
     assert stat.S_IMODE(settings.keys_dir.stat().st_mode) == 0o700
+    assert stat.S_IMODE(settings.secrets_dir.stat().st_mode) == 0o700
+    assert stat.S_IMODE((settings.secrets_dir / "master.key").stat().st_mode) == 0o600
     token_file = settings.secrets_dir / "operator-token"
     assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
 
 
-async def test_signing_key_is_loaded_from_its_file(services):
+async def test_signing_key_is_unsealed_from_the_database(services):
     did = services.keystore.ministry_did
     key = await services.keystore.signing_key(did)
     assert key.controller == did and key.id == did + "#key-1"
@@ -92,7 +92,8 @@ async def test_setup_is_idempotent(services, settings):
     again = await setup_identities(services)
     assert again["created"] == []
     assert token_file.read_text() == token
-    assert len(list(settings.keys_dir.iterdir())) == 2
+    assert list(settings.keys_dir.iterdir()) == []
+    assert len({key["id"] for i in await services.keystore.identities() for key in await services.keystore.keys(i["did"])}) == 2
 
 
 async def test_concurrent_creation_makes_one_identity_with_a_usable_key(services, settings):
@@ -102,7 +103,7 @@ async def test_concurrent_creation_makes_one_identity_with_a_usable_key(services
                                      for _ in range(4)))
     assert sorted(created for _, created in results) == [False, False, False, True]
     did = results[0][0]
-    key = await services.keystore.signing_key(did)  # the key file of the winner was not overwritten
+    key = await services.keystore.signing_key(did)  # the winner's sealed key is the one in its DID document
     assert (await services.keystore.did_document(did))["verificationMethod"] == [key.verification_method()]
 
 

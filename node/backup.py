@@ -213,8 +213,11 @@ async def _wipe(url: str) -> None:
 
 
 async def restore_rows(url: str, manifest: dict[str, Any], rows: dict[str, list[dict[str, Any]]], *,
-                       force: bool = False) -> dict[str, Any]:
-    """Load the rows into the database at `url` (migrated here); it must be empty unless `force`."""
+                       at: datetime, action: str = "node.restore", force: bool = False) -> dict[str, Any]:
+    """Load the rows into the database at `url` (migrated here); it must be empty unless `force`.
+
+    The restored audit trail gets one more row, in the same transaction: who restored (or moved) which
+    backup (its SHA-256) and when."""
     from node.db.engine import make_engine
     from node.db.migrate import current_revisions, upgrade
 
@@ -249,9 +252,19 @@ async def restore_rows(url: str, manifest: dict[str, Any], rows: dict[str, list[
                     await conn.execute(table.insert(), batch[start:start + _CHUNK])
             if conn.dialect.name == "postgresql":
                 await _reset_sequences(conn)
+            await conn.execute(_audit_row(action, f"backup:{manifest.get('sha256', '')[:16]}", at))
     finally:
         await engine.dispose()
     return {"rows": sum(len(r) for r in rows.values()), "replaced": bool(any(counts.values()))}
+
+
+def _audit_row(action: str, object_id: str, at: datetime):
+    from node.db.orm import AuditEvent
+    from node.tokens import acting_principal
+
+    who = acting_principal()
+    return AuditEvent.__table__.insert().values(at=at, subject=who.subject[:300], role=who.role, scope=who.scope,
+                                                action=action, object_id=object_id)
 
 
 async def _reset_sequences(conn) -> None:

@@ -291,6 +291,7 @@ async def cmd_restore(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from node.backup import check_master_key, parse_backup, read_backup_file, restore_rows, usable_keys
+    from node.clock import SystemClock
     from node.errors import Conflict
     from node.node_setup import prepare_data_dir
     from node.settings import write_config
@@ -303,7 +304,7 @@ async def cmd_restore(args: argparse.Namespace) -> int:
                        "empty data directory (its DIDs derive from its base URL)")
     check_master_key(settings, manifest)  # before anything is written
     prepare_data_dir(settings)
-    result = await restore_rows(settings.db_url, manifest, rows, force=args.force)
+    result = await restore_rows(settings.db_url, manifest, rows, force=args.force, at=SystemClock().now())
     if not settings.initialised:
         write_config(dataclasses.replace(settings, **{k: v for k, v in node.items() if v is not None},
                                          database_url=args.database_url))
@@ -328,7 +329,7 @@ async def cmd_db_move(args: argparse.Namespace) -> int:
         data = build_backup(settings, await read_rows(services.engine), await current_revisions(settings.db_url),
                             isoformat_z(services.clock.now()))
     manifest, rows = parse_backup(data)
-    result = await restore_rows(target, manifest, rows, force=args.force)
+    result = await restore_rows(target, manifest, rows, force=args.force, action="node.move", at=services.clock.now())
     moved = dataclasses.replace(settings, database_url=args.to)
     signing = await usable_keys(moved)  # the copy opens with this node's master key before we switch to it
     write_config(moved)

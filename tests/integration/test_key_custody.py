@@ -270,6 +270,10 @@ def test_backup_and_restore_round_trip(node, clock, tmp_path, capsys, empty_data
     restored = load_settings(environ={}, data_dir=restored_dir)
     assert restored.base_url == node.base_url and restored.initialised
     asyncio.run(_check_restored(restored, clock, before))
+    code, events, err = run(capsys, "--data-dir", str(restored_dir), "audit", "list", "--limit", "1000")
+    restores = [e for e in events if e["action"] == "node.restore"]
+    assert len(restores) == 1 and restores[0]["object"] == "backup:" + manifest["sha256"][:16]
+    assert len(events) == manifest["tables"]["audit_events"]["rows"] + 3  # the restore, an issue and a revocation
 
     # a node with data is not overwritten without --force
     code, out, err = run(capsys, "--data-dir", str(restored_dir), "restore", str(backup))
@@ -329,3 +333,26 @@ def test_another_host_is_set_up_only_with_the_nodes_master_key(node, tmp_path, c
     assert code == 0 and out["created"] == ["operator_token"], err
     code, out, err = run(capsys, "--data-dir", str(host), "key", "rotate", out["ministry_did"])
     assert code == 0 and out["current_key"].endswith("#key-2"), err
+
+
+def test_db_upgrade_imports_the_key_files_of_an_older_node(node, clock, capsys):
+    import asyncio
+
+    async def make_legacy():
+        async with open_services(node, clock, migrate=False) as services:
+            did = services.keystore.node_did
+            key = await services.keystore.signing_key(did)
+            key.save(node.keys_dir / "node.key-1.legacy.json")
+            async with services.uow() as uow:
+                await uow.session.execute(update(IdentityKey).where(IdentityKey.did == did)
+                                          .values(sealed_key=None, key_file="node.key-1.legacy.json"))
+                await uow.commit()
+            return key
+
+    key = asyncio.run(make_legacy())
+    code, out, err = run(capsys, "--data-dir", str(node.data_dir), "db", "upgrade")
+    assert code == 0 and out["keys_imported"] == [key.id] and out["keys_not_imported"] == [], err
+    code, out, err = run(capsys, "--data-dir", str(node.data_dir), "db", "upgrade")
+    assert code == 0 and out["keys_imported"] == [], err
+    code, events, err = run(capsys, "--data-dir", str(node.data_dir), "audit", "list")
+    assert [e["object"] for e in events if e["action"] == "key.import"] == [key.id]

@@ -257,7 +257,11 @@ class KeyStore:
                                  f"secrets/master.key at {self._settings.secrets_dir / 'master.key'}, mode 0600)")
 
     def _seal(self, key, did: str) -> str:
-        master = self._master_key()
+        try:
+            master = self._master_key()
+        except ConfigurationError as exc:  # unreadable, malformed or world-readable master key
+            log_event(_log, "key_unavailable", level=logging.ERROR, did=did, reason=exc.detail)
+            raise KeyUnavailable(f"cannot store a key for {did}: {exc.detail}", did=did) from None
         if master is None:
             log_event(_log, "key_unavailable", level=logging.ERROR, did=did, reason="no master key")
             raise KeyUnavailable(f"cannot store a key for {did}: this process has no master key (set "

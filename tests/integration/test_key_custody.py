@@ -356,3 +356,22 @@ def test_db_upgrade_imports_the_key_files_of_an_older_node(node, clock, capsys):
     assert code == 0 and out["keys_imported"] == [], err
     code, events, err = run(capsys, "--data-dir", str(node.data_dir), "audit", "list")
     assert [e["object"] for e in events if e["action"] == "key.import"] == [key.id]
+
+
+async def test_creating_or_rotating_without_a_usable_master_key_is_refused(services, settings, tmp_path, caplog):
+    host = other_host(settings, tmp_path, "host-e")  # no master key at all
+    async with open_services(host, services.clock, migrate=False) as other:
+        caplog.set_level(logging.INFO, logger="puente")
+        with pytest.raises(KeyUnavailable, match="no master key"):
+            await other.keystore.rotate(services.keystore.ministry_did)
+        (host.secrets_dir).mkdir(mode=0o700)
+        (host.secrets_dir / "master.key").write_text(master_of(settings))
+        (host.secrets_dir / "master.key").chmod(0o644)  # readable by others: refused, never used
+        with pytest.raises(KeyUnavailable, match="readable by others"):
+            await other.keystore.create_identity("institution", "INA", "institutions/ina")
+        with pytest.raises(KeyUnavailable, match="readable by others"):
+            await other.keystore.signing_key(services.keystore.node_did)
+    assert [k["id"] for k in await services.keystore.keys(services.keystore.ministry_did)] == [
+        services.keystore.ministry_did + "#key-1"]  # nothing half-written
+    assert await services.keystore.identity(services.keystore.did_for_path("institutions/ina")) is None
+    assert sum(r.getMessage() == "key_unavailable" and r.levelno == logging.ERROR for r in caplog.records) == 3

@@ -104,7 +104,9 @@ class StatusLists:
             if len(out) == count:
                 return out
             async with self._uow() as uow:
-                taken = await self._take(IssuanceRepository(uow.session), institution, purpose, count - len(out))
+                repo = IssuanceRepository(uow.session)
+                await repo.reservation_commit_without_flush()
+                taken = await self._take(repo, institution, purpose, count - len(out))
                 await uow.commit()
             if taken is None:  # no open list (none yet, or the last one just filled): open the next one
                 values = await self._new_list(institution, issuer_did, purpose, key, now)  # signed outside

@@ -265,3 +265,28 @@ async def test_upgrading_keeps_the_fullest_open_list_open_and_closes_the_others(
                     {"bits": b"\0", "now": now})
     finally:
         await engine.dispose()
+
+
+async def test_reservations_commit_without_waiting_for_a_flush_and_credentials_with(issuance, services, db_backend):
+    """The list row is held for the reservation statement, not a WAL flush (PostgreSQL); the credential's
+    own transaction stays synchronous, which makes its reservation durable too."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def statement(conn, cursor, sql, parameters, context, executemany):
+        seen.append(" ".join(sql.split())[:60])
+
+    event.listen(services.engine.sync_engine, "before_cursor_execute", statement)
+    try:
+        await issuance.issue_one(TEMPLATE, person(1), suite="eddsa-jcs-2022")
+        await issuance.issue_one(TEMPLATE, person(2), suite="eddsa-jcs-2022")
+    finally:
+        event.remove(services.engine.sync_engine, "before_cursor_execute", statement)
+    relaxed = [i for i, sql in enumerate(seen) if sql.startswith("SET LOCAL synchronous_commit")]
+    if db_backend == "sqlite":
+        assert relaxed == []
+        return
+    assert len(relaxed) == 3, seen  # first issue: no open list, then one opened; second issue: one reservation
+    assert seen[relaxed[-1] + 2].startswith("UPDATE issuance_status_lists SET next_slot"), seen
+    assert sum(sql.startswith("INSERT INTO issuance_credentials") for sql in seen) == 2

@@ -71,6 +71,15 @@ class IssuedCredential:
         return json.loads(self.document)
 
 
+async def _holds_sqlite_write_lock(session) -> bool:
+    """Whether this session's SQLite connection is inside a write transaction (the Python driver begins
+    one at the first INSERT/UPDATE/DELETE). Always False on PostgreSQL, where row locks are per row."""
+    if session.bind.dialect.name != "sqlite":
+        return False
+    raw = await (await session.connection()).get_raw_connection()
+    return bool(getattr(raw.driver_connection, "in_transaction", False))
+
+
 def _check_action(action: str, reason: str | None) -> None:
     if action not in TRANSITIONS:
         raise InvalidInput(f"unknown status action {action!r}; use revoke, suspend or unsuspend")
@@ -277,7 +286,10 @@ class IssuanceService:
         if existing:
             return IssuedCredential(existing.id, existing.uri, existing.document, new=False)
         plan = await self.plan(repo, template_id, suite)
-        issued, failures = await self.store(repo, plan, await self.sign_requests(plan, [(None, request)]))
+        # On SQLite a caller that has already written holds the file's one write lock, which a separate
+        # reservation transaction would wait for in vain: then the entries are taken in the caller's.
+        in_caller = repo if await _holds_sqlite_write_lock(uow.session) else None
+        issued, failures = await self.store(repo, plan, await self.sign_requests(plan, [(None, request)], in_caller=in_caller))
         if failures:
             raise ValidationFailed(failures[0]["error"], errors=failures)
         return issued[0]
@@ -297,7 +309,8 @@ class IssuanceService:
             raise ForbiddenTransition(f"{institution.name} is no longer accredited for {template.name}: {'; '.join(gaps)}")
         return IssuePlan(template, institution, None, now, suite)
 
-    async def sign_requests(self, plan: IssuePlan, requests: Sequence[tuple[int | None, IssueRequest]]) -> list[SignedRequest]:
+    async def sign_requests(self, plan: IssuePlan, requests: Sequence[tuple[int | None, IssueRequest]], *,
+                            in_caller: IssuanceRepository | None = None) -> list[SignedRequest]:
         """Reserve one block of status entries per purpose (short transactions of their own), then build,
         sign and schema-check every credential outside any transaction."""
         if not requests:
@@ -307,7 +320,9 @@ class IssuanceService:
         # requests in flight cannot starve the pool (each holding one connection while waiting for another).
         plan = replace(plan, key=plan.key or await self.keystore.signing_key(institution.did))
         # One 1-bit entry per purpose the institution issues with, each purpose in lists of its own.
-        per_purpose = [await self.lists.reserve(institution.slug, institution.did, plan.key, len(requests), plan.now, purpose)
+        per_purpose = [await (self.lists.allocate(in_caller, institution.slug, institution.did, plan.key, len(requests), plan.now, purpose)
+                              if in_caller is not None else
+                              self.lists.reserve(institution.slug, institution.did, plan.key, len(requests), plan.now, purpose))
                        for purpose in institution.status_purposes]
         allocations = [tuple(entries) for entries in zip(*per_purpose)]
         unsigned, ids = [], []

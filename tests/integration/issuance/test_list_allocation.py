@@ -290,3 +290,18 @@ async def test_reservations_commit_without_waiting_for_a_flush_and_credentials_w
     assert len(relaxed) == 3, seen  # first issue: no open list, then one opened; second issue: one reservation
     assert seen[relaxed[-1] + 2].startswith("UPDATE issuance_status_lists SET next_slot"), seen
     assert sum(sql.startswith("INSERT INTO issuance_credentials") for sql in seen) == 2
+
+
+async def test_issuing_inside_a_caller_that_already_wrote(issuance, services):
+    """issue_in (an RPL decision) after the caller's transaction has written: on SQLite that transaction holds
+    the file's write lock, so the entries are taken inside it instead of waiting for it in vain; on
+    PostgreSQL the reservation is its own short transaction. Either way one commit stores both."""
+    from node.audit import record
+
+    async with services.uow() as uow:
+        record(uow.session, "test.write", "before-issue", at=services.clock.now())
+        await uow.session.flush()  # the caller has written
+        issued = await asyncio.wait_for(issuance.issue_in(uow, TEMPLATE, person(1)), timeout=20)
+        await uow.commit()
+    assert (await issuance.credential(issued.id)).uri == issued.uri
+    assert_herd(await lists_of(services), await entries_of(services), 131_072)

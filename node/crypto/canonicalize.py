@@ -11,7 +11,7 @@ from pyld import jsonld
 from node.crypto.bounded_canon import TooComplex, canonize, check_structure
 from node.errors import InvalidInput, UnknownContext
 from node.jsonld.loader import check_contexts, document_loader
-from node.jsonld.errors import UndefinedTerm, UnsafeDocument  # noqa: F401 (UndefinedTerm: re-exported)
+from node.jsonld.errors import UndefinedTerm, UnsafeDocument, cause_of  # noqa: F401 (UndefinedTerm: re-exported)
 from node.jsonld.safe import SafeJsonLdProcessor
 
 _RDFC_OPTIONS = {"algorithm": "URDNA2015", "format": "application/n-quads", "documentLoader": document_loader}
@@ -35,10 +35,10 @@ def rdfc(document: dict[str, Any]) -> str:
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:  # pyld crashes, e.g. {"@vocab": null}
         raise CanonicalizationError(f"JSON-LD processing failed ({type(exc).__name__}: {exc})") from None
     except jsonld.JsonLdError as exc:
-        dropped = _cause_of(exc, UndefinedTerm)
+        dropped = cause_of(exc, UndefinedTerm)
         if dropped:
             raise dropped from None
-        unknown = _cause_of(exc, UnknownContext)
+        unknown = cause_of(exc, UnknownContext)
         if unknown:
             raise unknown from None
         raise CanonicalizationError(f"JSON-LD processing failed: {_first_line(exc)}") from None
@@ -92,14 +92,6 @@ def jcs(document: Any) -> bytes:
         # The serializer recurses. JCS work is linear, so only absurd nesting needs refusing, and catching
         # it here costs nothing on the hot path (a structure walk first would cost ~10% of a jcs sign).
         raise TooComplex("the document is nested too deeply to canonicalize") from None
-
-
-def _cause_of(exc: BaseException | None, kind: type) -> Any:
-    while exc is not None:
-        if isinstance(exc, kind):
-            return exc
-        exc = exc.__cause__ or exc.__context__
-    return None
 
 
 def _first_line(exc: BaseException) -> str:

@@ -61,3 +61,12 @@ class ContextProcessingFailed(UnsafeDocument):
 
 
 REASONS = frozenset(k.slug.replace("-", "_") for k in (NoncanonicalTerm, DroppedData, UndefinedTerm, ContextProcessingFailed))
+
+
+def cause_of(exc: BaseException | None, kind: type):
+    """The first exception of `kind` in `exc`'s cause/context chain (pyld wraps ours in JsonLdError), or None."""
+    while exc is not None:
+        if isinstance(exc, kind):
+            return exc
+        exc = exc.__cause__ or exc.__context__
+    return None

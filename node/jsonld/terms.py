@@ -32,7 +32,7 @@ from typing import Any
 from pyld import jsonld
 
 from node.errors import UnknownContext
-from node.jsonld.errors import ContextProcessingFailed, DroppedData, NoncanonicalTerm, UndefinedTerm
+from node.jsonld.errors import ContextProcessingFailed, DroppedData, NoncanonicalTerm, UndefinedTerm, cause_of
 from node.jsonld.loader import document_loader
 from node.jsonld.processor import CachingJsonLdProcessor
 
@@ -168,7 +168,7 @@ class _Walker:
         try:
             return _PROCESSOR._process_context(ctx, local, dict(_OPTIONS), **flags)
         except jsonld.JsonLdError as exc:
-            unknown = _cause_of(exc, UnknownContext)
+            unknown = cause_of(exc, UnknownContext)
             if unknown is not None:
                 raise unknown from None
             raise ContextProcessingFailed(f"the JSON-LD context cannot be processed: {_first_line(exc)}", render(path)) from None
@@ -495,14 +495,6 @@ def _expand_key(ctx: Any, key: str) -> Any:
         return key
     mapping = ctx["mappings"].get(key)
     return mapping.get("@id") if mapping else None
-
-
-def _cause_of(exc: BaseException | None, kind: type) -> Any:
-    while exc is not None:
-        if isinstance(exc, kind):
-            return exc
-        exc = exc.__cause__ or exc.__context__
-    return None
 
 
 def _first_line(exc: BaseException) -> str:

@@ -1,10 +1,15 @@
-"""Timing helpers shared by the benchmarks: medians over repeated runs, a table, a JSON file."""
+"""Helpers shared by the benchmarks: medians over repeated runs, a table, a JSON file, a `puente serve` process."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import signal
+import socket
 import statistics
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Callable
@@ -47,3 +52,59 @@ def write_results(name: str, data: dict) -> Path:
     path.write_text(json.dumps(data, indent=2) + "\n")
     print(f"wrote {path}")
     return path
+
+
+REPO = Path(__file__).resolve().parent.parent
+# The template the HTTP benchmarks issue from (institution `bench`, sector construction, RQF 2).
+TEMPLATE = {
+    "id": "bench-albanileria-2", "institution": "bench", "name": "Albañil (nivel 2)",
+    "description": "Construye muros de mampostería según planos.", "qualification_code": "GT-CON-ALB-2",
+    "framework_id": "gt-mnc", "national_level": "2", "rqf_level": 2, "sector": "construction", "isco_code": "7112",
+    "learning_outcomes": ["Interpreta planos sencillos", "Levanta muros de block"], "validity": "P5Y",
+}
+
+
+def seconds(name: str, default: float) -> float:
+    """A duration from the environment (smoke tests shorten runs), at least 0.2 s."""
+    try:
+        return max(0.2, float(os.environ.get(name, default)))
+    except ValueError:
+        return default
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class PuenteServer:
+    """`puente serve` as a child process on 127.0.0.1 (its own session, so a stuck one is killed whole)."""
+
+    def __init__(self, data_dir: Path, port: int, env: dict[str, str]) -> None:
+        self.url = f"http://127.0.0.1:{port}"
+        self.proc = subprocess.Popen([sys.executable, "-m", "node", "serve", "--port", str(port)], cwd=REPO,
+                                     env={**os.environ, "PUENTE_DATA_DIR": str(data_dir), "PUENTE_LOG_LEVEL": "WARNING", **env},
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+    async def ready(self, session, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("puente serve exited")
+            try:
+                async with session.get(self.url + "/readyz") as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                pass
+            await asyncio.sleep(0.2)
+        raise RuntimeError("puente serve did not become ready")
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()

@@ -16,42 +16,19 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from benchmarks.common import print_table, write_results
+from benchmarks.common import TEMPLATE, PuenteServer, free_port, print_table, seconds, write_results
 
 IN_FLIGHT = 16
 SUITES = ("eddsa-jcs-2022", "eddsa-rdfc-2022")
 TARGET_ONE = {"eddsa-jcs-2022": 300.0, "eddsa-rdfc-2022": 150.0}
 TARGET_TWO_RATIO = 0.95
-REPO = Path(__file__).resolve().parent.parent
-TEMPLATE = {
-    "id": "bench-albanileria-2", "institution": "bench", "name": "Albañil (nivel 2)",
-    "description": "Construye muros de mampostería según planos.", "qualification_code": "GT-CON-ALB-2",
-    "framework_id": "gt-mnc", "national_level": "2", "rqf_level": 2, "sector": "construction", "isco_code": "7112",
-    "learning_outcomes": ["Interpreta planos sencillos", "Levanta muros de block"], "validity": "P5Y",
-}
 
-
-def seconds(name: str, default: float) -> float:
-    try:
-        return max(0.2, float(os.environ.get(name, default)))
-    except ValueError:
-        return default
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _database(server_url: str, name: str) -> str:
@@ -67,37 +44,6 @@ async def _admin(server_url: str, statement: str) -> None:
         await conn.execute(statement)
     finally:
         await conn.close()
-
-
-class Serve:
-    def __init__(self, data_dir: Path, port: int, workers: int) -> None:
-        env = {**os.environ, "PUENTE_DATA_DIR": str(data_dir), "PUENTE_LOG_LEVEL": "WARNING",
-               "PUENTE_WORKERS": str(workers), "PUENTE_DB_POOL_SIZE": str(IN_FLIGHT), "PUENTE_DB_MAX_OVERFLOW": "4"}
-        self.url = f"http://127.0.0.1:{port}"
-        self.proc = subprocess.Popen([sys.executable, "-m", "node", "serve", "--port", str(port)], cwd=REPO, env=env,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-
-    async def ready(self, session, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError("puente serve exited")
-            try:
-                async with session.get(self.url + "/readyz") as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                pass
-            await asyncio.sleep(0.2)
-        raise RuntimeError("puente serve did not become ready")
-
-    def stop(self) -> None:
-        self.proc.send_signal(signal.SIGINT)
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
 
 
 async def _initialise(data_dir: Path, db_url: str, port: int) -> str:
@@ -157,10 +103,11 @@ async def _mode(server_url: str, processes: int, duration: float) -> dict:
     await _admin(server_url, f'CREATE DATABASE "{name}"')
     try:
         with tempfile.TemporaryDirectory(prefix="puente-bench-processes-") as tmp:
-            ports = [_free_port() for _ in range(processes)]
+            ports = [free_port() for _ in range(processes)]
             token = await _initialise(Path(tmp) / "data", _database(server_url, name), ports[0])
             workers = max(1, (os.cpu_count() or 1) // processes)
-            servers = [Serve(Path(tmp) / "data", port, workers) for port in ports]
+            env = {"PUENTE_WORKERS": str(workers), "PUENTE_DB_POOL_SIZE": str(IN_FLIGHT), "PUENTE_DB_MAX_OVERFLOW": "4"}
+            servers = [PuenteServer(Path(tmp) / "data", port, env) for port in ports]
             try:
                 async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120),
                                                  connector=aiohttp.TCPConnector(limit=IN_FLIGHT * 2)) as session:

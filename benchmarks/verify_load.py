@@ -15,9 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,26 +23,12 @@ import time
 from pathlib import Path
 
 from benchmarks._poison import blank_node_array, body, clique, deep_json, deep_nesting, with_fake_proof
-from benchmarks.common import print_table, write_results
+from benchmarks.common import REPO, TEMPLATE, PuenteServer, free_port, print_table, seconds, write_results
 
 CLIENTS = 8
 TARGET_P95_MS = {"eddsa-jcs-2022": 50.0, "eddsa-rdfc-2022": 100.0}
 TARGET_REFUSAL_S = 1.0
-REPO = Path(__file__).resolve().parent.parent
-TEMPLATE = {
-    "id": "bench-albanileria-2", "institution": "bench", "name": "Albañil (nivel 2)",
-    "description": "Construye muros de mampostería según planos.", "qualification_code": "GT-CON-ALB-2",
-    "framework_id": "gt-mnc", "national_level": "2", "rqf_level": 2, "sector": "construction", "isco_code": "7112",
-    "learning_outcomes": ["Interpreta planos sencillos", "Levanta muros de block"], "validity": "P5Y",
-}
 PERSON = {"given_name": "Ana", "family_name": "López", "identifier": "ana@example.org"}
-
-
-def seconds(name: str, default: float) -> float:
-    try:
-        return max(0.2, float(os.environ.get(name, default)))
-    except ValueError:
-        return default
 
 
 def poison_inputs() -> dict[str, bytes]:
@@ -57,12 +40,6 @@ def poison_inputs() -> dict[str, bytes]:
         "json-1000-deep": deep_json(1000),
         "body-40MB": b" " * (40 * 1024 * 1024),
     }
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 async def _prepare_node(data_dir: Path, port: int) -> dict[str, dict]:
@@ -80,36 +57,6 @@ async def _prepare_node(data_dir: Path, port: int) -> dict[str, dict]:
         await issuance.create_institution("bench", "Benchmark institute", scope={"sectors": ["construction"], "rqf_levels": [1, 2, 3]})
         await issuance.create_template(TEMPLATE)
         return {suite: (await issuance.issue_one(TEMPLATE["id"], PERSON, suite=suite)).to_json() for suite in TARGET_P95_MS}
-
-
-class Server:
-    def __init__(self, data_dir: Path, port: int) -> None:
-        env = {**os.environ, "PUENTE_DATA_DIR": str(data_dir), "PUENTE_FETCH_ALLOW": "127.0.0.1", "PUENTE_LOG_LEVEL": "WARNING"}
-        self.url = f"http://127.0.0.1:{port}"
-        self.proc = subprocess.Popen([sys.executable, "-m", "node", "serve", "--port", str(port)], cwd=REPO, env=env,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-    async def ready(self, session, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError("puente serve exited")
-            try:
-                async with session.get(self.url + "/health") as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                pass
-            await asyncio.sleep(0.2)
-        raise RuntimeError("puente serve did not come up")
-
-    def stop(self) -> None:
-        self.proc.send_signal(signal.SIGINT)
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
 
 
 async def _post(session, url: str, data: bytes) -> tuple[float, int, dict | None]:
@@ -200,9 +147,9 @@ async def _run(duration: float) -> dict:
     import aiohttp
 
     with tempfile.TemporaryDirectory(prefix="puente-bench-verify-") as tmp:
-        port = _free_port()
+        port = free_port()
         credentials = await _prepare_node(Path(tmp) / "data", port)
-        server = Server(Path(tmp) / "data", port)
+        server = PuenteServer(Path(tmp) / "data", port, {"PUENTE_FETCH_ALLOW": "127.0.0.1"})
         try:
             timeout = aiohttp.ClientTimeout(total=120)
             async with aiohttp.ClientSession(timeout=timeout, connector=aiohttp.TCPConnector(limit=CLIENTS * 2)) as session:

@@ -165,12 +165,7 @@ async def test_key_files_of_an_older_node_are_imported_once(services, settings, 
     from node.crypto.keys import KeyPair
 
     did = services.keystore.ministry_did
-    legacy = await services.keystore.signing_key(did)
-    legacy.save(settings.keys_dir / "ministry.key-1.legacy.json")
-    async with services.uow() as uow:
-        await uow.session.execute(update(IdentityKey).where(IdentityKey.did == did)
-                                  .values(sealed_key=None, key_file="ministry.key-1.legacy.json"))
-        await uow.commit()
+    legacy = await _as_legacy_key_file(services, settings, did, "ministry.key-1.legacy.json")
     fresh = type(services.keystore)(settings, services.session_factory, clock=services.clock)
     with pytest.raises(KeyUnavailable):
         await fresh.signing_key(did)  # never read from the file any more
@@ -341,13 +336,7 @@ def test_db_upgrade_imports_the_key_files_of_an_older_node(node, clock, capsys):
     async def make_legacy():
         async with open_services(node, clock, migrate=False) as services:
             did = services.keystore.node_did
-            key = await services.keystore.signing_key(did)
-            key.save(node.keys_dir / "node.key-1.legacy.json")
-            async with services.uow() as uow:
-                await uow.session.execute(update(IdentityKey).where(IdentityKey.did == did)
-                                          .values(sealed_key=None, key_file="node.key-1.legacy.json"))
-                await uow.commit()
-            return key
+            return await _as_legacy_key_file(services, node, did, "node.key-1.legacy.json")
 
     key = asyncio.run(make_legacy())
     code, out, err = run(capsys, "--data-dir", str(node.data_dir), "db", "upgrade")
@@ -375,3 +364,14 @@ async def test_creating_or_rotating_without_a_usable_master_key_is_refused(servi
         services.keystore.ministry_did + "#key-1"]  # nothing half-written
     assert await services.keystore.identity(services.keystore.did_for_path("institutions/ina")) is None
     assert sum(r.getMessage() == "key_unavailable" and r.levelno == logging.ERROR for r in caplog.records) == 3
+
+
+async def _as_legacy_key_file(services, settings, did: str, file_name: str):
+    """Turn `did`'s current key into one of a node from before key custody: a key file, no sealed key."""
+    key = await services.keystore.signing_key(did)
+    key.save(settings.keys_dir / file_name)
+    async with services.uow() as uow:
+        await uow.session.execute(update(IdentityKey).where(IdentityKey.did == did)
+                                  .values(sealed_key=None, key_file=file_name))
+        await uow.commit()
+    return key
